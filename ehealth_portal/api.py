@@ -1,0 +1,249 @@
+"""The eHealth API conventions for every DRF endpoint of the portal.
+
+Responses are wrapped as `{meta: {code, url, type, request_id}, data, paging?}`; errors as
+`{meta, error: {type, message, invalid: [{entry_type, entry: "$.json.path", rules: [...]}]}}`,
+with 422 for validation failures and 409 for status conflicts (reference: ehealth-api.md §1).
+"""
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import BasePagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Envelope(dict):
+    """Top-level members (`data`, `paging`, `error`, `urgent`) placed by a view, pagination or handler."""
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the resource.")
+    default_code = "request_conflict"
+
+
+class EnvelopeRenderer(JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response = renderer_context.get("response")
+        request = renderer_context.get("request")
+        if response is None or request is None:
+            return super().render(data, accepted_media_type, renderer_context)
+        body = data if isinstance(data, Envelope) else Envelope(data=data)
+        payload = {
+            "meta": {
+                "code": response.status_code,
+                "url": request.build_absolute_uri(),
+                "type": "list" if isinstance(body.get("data"), list) else "object",
+                "request_id": getattr(request._request, "request_id", None),
+            },
+            **body,
+        }
+        return super().render(payload, accepted_media_type, renderer_context)
+
+
+class PagePagination(BasePagination):
+    """eHealth page paging: `page` from 1, `page_size` 1..100 (default 50)."""
+
+    default_page_size = 50
+    max_page_size = 100
+
+    def _positive_int(self, request, name, default, maximum=None):
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
+            limit = f"1..{maximum}" if maximum else "≥ 1"
+            raise exceptions.ValidationError({name: [_("Must be a whole number in %(limit)s.") % {"limit": limit}]})
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_size = self._positive_int(request, "page_size", self.default_page_size, self.max_page_size)
+        self.page_number = self._positive_int(request, "page", 1)
+        self.total_entries = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        start = (self.page_number - 1) * self.page_size
+        return list(queryset[start : start + self.page_size])
+
+    def get_paginated_response(self, data):
+        total_pages = max(1, -(-self.total_entries // self.page_size))
+        return Response(
+            Envelope(
+                data=data,
+                paging={
+                    "page_number": self.page_number,
+                    "page_size": self.page_size,
+                    "total_entries": self.total_entries,
+                    "total_pages": total_pages,
+                },
+            )
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "properties": {
+                "meta": {"$ref": "#/components/schemas/Meta"},
+                "data": schema,
+                "paging": {"$ref": "#/components/schemas/Paging"},
+            },
+            "required": ["meta", "data", "paging"],
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+            },
+        ]
+
+
+def _invalid_entries(detail, path="$"):
+    """Flatten DRF error details into eHealth `invalid[]` entries with JSON paths."""
+    if isinstance(detail, dict):
+        entries = []
+        for key, value in detail.items():
+            child = path if key in ("non_field_errors", "__all__") else f"{path}.{key}"
+            entries.extend(_invalid_entries(value, child))
+        return entries
+    if isinstance(detail, list) and detail and all(isinstance(item, exceptions.ErrorDetail) for item in detail):
+        rules = [{"rule": item.code or "invalid", "params": [], "description": str(item)} for item in detail]
+        return [{"entry_type": "json_data_property", "entry": path, "rules": rules}]
+    if isinstance(detail, list):
+        entries = []
+        for index, value in enumerate(detail):
+            entries.extend(_invalid_entries(value, f"{path}[{index}]"))
+        return entries
+    return [
+        {
+            "entry_type": "json_data_property",
+            "entry": path,
+            "rules": [{"rule": getattr(detail, "code", "invalid"), "params": [], "description": str(detail)}],
+        }
+    ]
+
+
+_ERROR_TYPES = {
+    400: "request_malformed",
+    401: "access_denied",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "request_conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            detail=exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, RequestDataTooBig):
+        exc = exceptions.APIException(detail=_("The request body is too large."))
+        exc.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+        error = {
+            "type": "validation_failed",
+            "message": str(_("Validation failed. You can find validators description at our API Manifest.")),
+            "invalid": _invalid_entries(exc.detail),
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        error = {
+            "type": _ERROR_TYPES.get(response.status_code, "internal_error"),
+            "message": str(detail.get("detail", detail) if isinstance(detail, dict) else detail),
+        }
+    response.data = Envelope(error=error)
+    return response
+
+
+def postprocess_envelope(result, generator, request, public):
+    """Describe the envelope in the OpenAPI schema: wrap each success body, add the error shape."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Meta"] = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "integer"},
+            "url": {"type": "string", "format": "uri"},
+            "type": {"type": "string", "enum": ["object", "list"]},
+            "request_id": {"type": "string"},
+        },
+        "required": ["code", "url", "type", "request_id"],
+    }
+    schemas["Paging"] = {
+        "type": "object",
+        "properties": {
+            name: {"type": "integer"} for name in ("page_number", "page_size", "total_entries", "total_pages")
+        },
+        "required": ["page_number", "page_size", "total_entries", "total_pages"],
+    }
+    schemas["ErrorEnvelope"] = {
+        "type": "object",
+        "properties": {
+            "meta": {"$ref": "#/components/schemas/Meta"},
+            "error": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "message": {"type": "string"},
+                    "invalid": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "entry_type": {"type": "string"},
+                                "entry": {"type": "string", "description": "JSON path, e.g. $.owner.tax_id"},
+                                "rules": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "rule": {"type": "string"},
+                                            "params": {"type": "array", "items": {}},
+                                            "description": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "required": ["type", "message"],
+            },
+        },
+        "required": ["meta", "error"],
+    }
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            for code, response in responses.items():
+                content = response.get("content", {}).get("application/json")
+                if not content or not str(code).startswith("2"):
+                    continue
+                schema = content.get("schema", {})
+                if "meta" not in schema.get("properties", {}):
+                    content["schema"] = {
+                        "type": "object",
+                        "properties": {"meta": {"$ref": "#/components/schemas/Meta"}, "data": schema},
+                        "required": ["meta", "data"],
+                    }
+            responses.setdefault("default", {"description": "Error", "content": error_body})
+    return result

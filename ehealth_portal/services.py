@@ -1,0 +1,64 @@
+"""Project-wide writes: the email outbox."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Email
+
+MAX_EMAIL_ATTEMPTS = 5
+
+
+def email_queue(*, to: str, subject: str, text_body: str, html_body: str = "", created_by=None) -> Email:
+    """Store a message and send it by a task once the surrounding transaction commits."""
+    from .tasks import email_send  # tasks import services; the cycle is broken here only
+
+    email = Email.objects.create(
+        to=to.strip().lower(),
+        subject=" ".join(subject.split())[:255],
+        text_body=text_body,
+        html_body=html_body,
+        created_by=created_by,
+    )
+    email_send.delay_on_commit(email.pk)
+    return email
+
+
+@transaction.atomic
+def email_send(*, email_id: int) -> Email:
+    """Deliver one pending message. Idempotent: a sent or failed message is left as it is."""
+    email = Email.objects.select_for_update().get(pk=email_id)
+    if email.status != Email.Status.PENDING:
+        return email
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.text_body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to]
+    )
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    email.attempts += 1
+    try:
+        message.send()
+    except OSError as error:  # SMTP and socket errors
+        email.last_error = str(error)[:2000]
+        if email.attempts >= MAX_EMAIL_ATTEMPTS:
+            email.status = Email.Status.FAILED
+        email.save(update_fields=["attempts", "last_error", "status"])
+        raise
+    email.status = Email.Status.SENT
+    email.sent_at = timezone.now()
+    email.last_error = ""
+    email.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+    return email
+
+
+def email_pending_ids(*, older_than: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Messages whose task was lost (a worker died, the broker was down) and should be sent again."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Email.objects.filter(status=Email.Status.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)[
+            :500
+        ]
+    )

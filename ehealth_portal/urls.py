@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+# Operators sign in to the admin through the portal's login: its rate limits and MFA apply.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = admin.site.site_title = "eHealth"
+
+api_patterns = [
+    path("", include("registry.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("registry.urls")),
+]
+
+if settings.DEV_OUTBOX_ENABLED:
+    urlpatterns += [
+        path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
+        path("dev/outbox/<int:email_id>/", views.dev_outbox_message, name="dev-outbox-message"),
+    ]
+
+handler403 = "ehealth_portal.views.permission_denied"
+handler404 = "ehealth_portal.views.page_not_found"
+handler500 = "ehealth_portal.views.server_error"
