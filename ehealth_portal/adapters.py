@@ -11,7 +11,9 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix, email, context):
         message = self.render_mail(template_prefix, email, context)
-        html_body = next((body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
+        html_body = next(
+            (body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"), ""
+        )
         if message.content_subtype == "html":
             html_body, text_body = message.body, ""
         else:

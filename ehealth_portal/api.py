@@ -58,7 +58,9 @@ class PagePagination(BasePagination):
             return default
         if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
             limit = f"1..{maximum}" if maximum else "≥ 1"
-            raise exceptions.ValidationError({name: [_("Must be a whole number in %(limit)s.") % {"limit": limit}]})
+            raise exceptions.ValidationError(
+                {name: [_("Must be a whole number in %(limit)s.") % {"limit": limit}]}
+            )
         return int(raw)
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -113,7 +115,11 @@ def _invalid_entries(detail, path="$"):
             child = path if key in ("non_field_errors", "__all__") else f"{path}.{key}"
             entries.extend(_invalid_entries(value, child))
         return entries
-    if isinstance(detail, list) and detail and all(isinstance(item, exceptions.ErrorDetail) for item in detail):
+    if (
+        isinstance(detail, list)
+        and detail
+        and all(isinstance(item, exceptions.ErrorDetail) for item in detail)
+    ):
         rules = [{"rule": item.code or "invalid", "params": [], "description": str(item)} for item in detail]
         return [{"entry_type": "json_data_property", "entry": path, "rules": rules}]
     if isinstance(detail, list):

@@ -27,30 +27,36 @@ def email_queue(*, to: str, subject: str, text_body: str, html_body: str = "", c
     return email
 
 
-@transaction.atomic
 def email_send(*, email_id: int) -> Email:
-    """Deliver one pending message. Idempotent: a sent or failed message is left as it is."""
-    email = Email.objects.select_for_update().get(pk=email_id)
-    if email.status != Email.Status.PENDING:
-        return email
-    message = EmailMultiAlternatives(
-        subject=email.subject, body=email.text_body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to]
-    )
-    if email.html_body:
-        message.attach_alternative(email.html_body, "text/html")
-    email.attempts += 1
-    try:
-        message.send()
-    except OSError as error:  # SMTP and socket errors
-        email.last_error = str(error)[:2000]
-        if email.attempts >= MAX_EMAIL_ATTEMPTS:
-            email.status = Email.Status.FAILED
-        email.save(update_fields=["attempts", "last_error", "status"])
-        raise
-    email.status = Email.Status.SENT
-    email.sent_at = timezone.now()
-    email.last_error = ""
-    email.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+    """Deliver one pending message. Idempotent: a sent or failed message is left as it is.
+
+    A delivery error is recorded (attempts, last error) and then raised, so the task can retry.
+    """
+    with transaction.atomic():
+        email = Email.objects.select_for_update().get(pk=email_id)
+        if email.status != Email.Status.PENDING:
+            return email
+        message = EmailMultiAlternatives(
+            subject=email.subject, body=email.text_body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to]
+        )
+        if email.html_body:
+            message.attach_alternative(email.html_body, "text/html")
+        email.attempts += 1
+        try:
+            message.send()
+        except OSError as error:  # SMTP and socket errors
+            failure = error
+            email.last_error = str(error)[:2000]
+            if email.attempts >= MAX_EMAIL_ATTEMPTS:
+                email.status = Email.Status.FAILED
+        else:
+            failure = None
+            email.status = Email.Status.SENT
+            email.sent_at = timezone.now()
+            email.last_error = ""
+        email.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+    if failure:
+        raise failure
     return email
 
 

@@ -17,3 +17,7 @@ from .settings import STORAGES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+# Tasks run in-process in tests; the tests marked `worker` switch the Celery app to the real
+# broker and a real worker process (tests/conftest.py).
+CELERY_TASK_ALWAYS_EAGER = True

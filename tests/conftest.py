@@ -1,6 +1,103 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
+
+from ehealth_portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def missing_in_ci(reason: str):
+    """Skip on a developer's machine without the service; in CI a missing service is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+def _database_url(database: dict) -> str:
+    user = database.get("USER") or "postgres"
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}/{database['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the Redis broker, reading the test database."""
+    from django.db import connection
+
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis://"):
+        missing_in_ci("the worker tests need CELERY_BROKER_URL=redis://...")
+    if connection.vendor != "postgresql":
+        missing_in_ci(
+            "the worker tests need DATABASE_URL=postgres://... (the worker reads the test database)"
+        )
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_CONN_MAX_AGE": "0",
+        "DJANGO_SETTINGS_MODULE": "ehealth_portal.test_settings",
+    }
+    celery_app.conf.broker_url = broker
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "ehealth-test-worker.log", "w")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ehealth_portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname=test-worker@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not celery_app.control.ping(timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def real_worker(celery_worker, settings):
+    """Send tasks to the real worker for this test instead of running them in-process."""
+    celery_app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield celery_worker
+    celery_app.conf.task_always_eager = django_settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until predicate() is truthy; return its value or fail with a clear message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
