@@ -7,9 +7,10 @@ with 422 for validation failures and 409 for status conflicts (reference: ehealt
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import authentication, exceptions, status
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -24,6 +25,13 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "request_conflict"
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """Session login for the API, answering 401 (not 403) when nobody is signed in, as eHealth does."""
+
+    def authenticate_header(self, request):
+        return 'Session realm="api"'
 
 
 class EnvelopeRenderer(JSONRenderer):
@@ -66,7 +74,7 @@ class PagePagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.page_size = self._positive_int(request, "page_size", self.default_page_size, self.max_page_size)
         self.page_number = self._positive_int(request, "page", 1)
-        self.total_entries = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        self.total_entries = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         start = (self.page_number - 1) * self.page_size
         return list(queryset[start : start + self.page_size])
 
@@ -112,7 +120,12 @@ def _invalid_entries(detail, path="$"):
     if isinstance(detail, dict):
         entries = []
         for key, value in detail.items():
-            child = path if key in ("non_field_errors", "__all__") else f"{path}.{key}"
+            if key in ("non_field_errors", "__all__"):
+                child = path
+            elif isinstance(key, int):  # DRF keys the errors of a list's items by index
+                child = f"{path}[{key}]"
+            else:
+                child = f"{path}.{key}"
             entries.extend(_invalid_entries(value, child))
         return entries
     if (

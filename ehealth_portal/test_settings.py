@@ -21,3 +21,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # Tasks run in-process in tests; the tests marked `worker` switch the Celery app to the real
 # broker and a real worker process (tests/conftest.py).
 CELERY_TASK_ALWAYS_EAGER = True
+# Static files straight from the app folders: tests do not run collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
