@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions, status
+from rest_framework import exceptions, status
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,13 +25,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "request_conflict"
-
-
-class SessionAuthentication(authentication.SessionAuthentication):
-    """Session login for the API, answering 401 (not 403) when nobody is signed in, as eHealth does."""
-
-    def authenticate_header(self, request):
-        return 'Session realm="api"'
 
 
 class EnvelopeRenderer(JSONRenderer):

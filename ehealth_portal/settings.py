@@ -223,7 +223,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "ehealth_portal.api.SessionAuthentication",
+        "ehealth_portal.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["ehealth_portal.api.EnvelopeRenderer"],
