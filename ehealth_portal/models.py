@@ -4,6 +4,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager):
@@ -87,8 +88,8 @@ class Email(models.Model):
     )
 
     class Meta:
-        verbose_name = _("email")
-        verbose_name_plural = _("emails")
+        verbose_name = pgettext_lazy("outbox message", "email")
+        verbose_name_plural = pgettext_lazy("outbox message", "emails")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"])]
 

@@ -2,10 +2,13 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from ehealth_portal.celery import app as celery_app
 
@@ -16,6 +19,23 @@ IN_CI = os.environ.get("CI") == "true"
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_caches(settings):
+    """Rate-limit counters (allauth's) and used TOTP codes live in the cache: no test sees another's.
+
+    Each test gets its own key prefix rather than a flush: a shared cache (CACHE_URL=redis://...)
+    may be the broker's database too. The local-memory cache is also cleared afterwards.
+    """
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
+    yield
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
 
 
 def missing_in_ci(reason: str):
