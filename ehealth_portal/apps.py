@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
     name = "ehealth_portal"
     label = "portal"
     verbose_name = _("Portal")
+
+    def ready(self):
+        from . import schema  # noqa: F401  (registers the OpenAPI extensions)

@@ -137,6 +137,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[eHealth] "
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
+    "signature_check": "30/m/ip",  # the public signature check page (CPU per request)
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "eHealth portal"
@@ -233,6 +234,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ehealth_portal.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_RATES": {"signature_check": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "eHealth registration portal API",

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import apis, views
 
 # Operators sign in to the admin through the portal's login: its rate limits and MFA apply.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -13,12 +13,14 @@ admin.site.site_header = admin.site.site_title = "eHealth"
 
 api_patterns = [
     path("", include("registry.api_urls")),
+    path("digital_signatures", apis.DigitalSignatureVerifyApi.as_view(), name="digital-signatures"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("signatures/check/", views.signature_check, name="signature-check"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),

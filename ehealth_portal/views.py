@@ -1,11 +1,27 @@
+from allauth.core.ratelimit import consume_or_429
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import selectors
+from .forms import SignatureCheckForm
 
 
 def home(request):
     return render(request, "home.html")
+
+
+def signature_check(request):
+    """Anyone may check that a signature verifies and see whose it is, before using it in a flow."""
+    document = None
+    if request.method == "POST":
+        if limited := consume_or_429(request, action="signature_check"):
+            return limited
+        form = SignatureCheckForm(request.POST, request.FILES)
+        if form.is_valid():
+            document = form.cleaned_data["document"]
+    else:
+        form = SignatureCheckForm()
+    return render(request, "signatures/check.html", {"form": form, "document": document})
 
 
 def dev_outbox(request):
