@@ -11,7 +11,9 @@ class SignatureCheckForm(forms.Form):
 
     signature = forms.FileField(
         label=_("Signature file"),
-        help_text=_("A .p7s (CMS/PKCS#7) file in DER, PEM or base64, made with any qualified-signature tool."),
+        help_text=_(
+            "A .p7s (CMS/PKCS#7) file in DER, PEM or base64, made with any qualified-signature tool."
+        ),
     )
     content = forms.FileField(
         label=_("Signed document"),
