@@ -14,6 +14,7 @@ def test_tasks_are_acknowledged_late_with_time_limits_and_json_only():
     assert 0 < app.conf.task_soft_time_limit < app.conf.task_time_limit
 
 
+@pytest.mark.django_db(transaction=True)  # beat closes the database connection as it starts
 def test_the_periodic_schedule_in_code_is_installed_by_beat():
     DatabaseScheduler(app=app)
     task = PeriodicTask.objects.get(name="send-pending-emails")
