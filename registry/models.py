@@ -1,5 +1,8 @@
-"""Reference data: eHealth dictionaries (GENDER, POSITION, KVEDS, …) and global parameters."""
+"""The registry: reference data, the state-register copy, facilities, their people and applications."""
 
+import uuid
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -122,3 +125,306 @@ INTEGER_PARAMETERS = frozenset(
         "declaration_limit_family_doctor",
     }
 )
+
+
+# --- The state register (ЄДР): a local copy of the Ministry of Justice open data ------------------
+
+
+class EdrRecord(models.Model):
+    """One subject of the state register, as loaded by `import_edr` (read-only for everybody else).
+
+    Legal entities (UO) are keyed by their EDRPOU; the open data of sole proprietors (FOP) carries
+    no tax number, so they are keyed by a digest of their name and registration details.
+    """
+
+    class Kind(models.TextChoices):
+        LEGAL_ENTITY = "UO", _("legal entity")
+        SOLE_PROPRIETOR = "FOP", _("sole proprietor")
+
+    record_key = models.CharField(_("record key"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
+    code = models.CharField(_("EDRPOU"), max_length=10, blank=True, db_index=True)
+    name = models.TextField(_("name"))
+    short_name = models.TextField(_("short name"), blank=True)
+    name_key = models.CharField(
+        _("normalised name"),
+        max_length=255,
+        db_index=True,
+        help_text=_("Upper case, one kind of apostrophe."),
+    )
+    legal_form = models.CharField(_("legal form"), max_length=255, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    state = models.CharField(_("state"), max_length=255, blank=True)
+    is_registered = models.BooleanField(_("registered (active)"), default=False, db_index=True)
+    heads = models.JSONField(_("heads and signatories"), default=list, blank=True)
+    kveds = models.JSONField(_("KVED codes"), default=list, blank=True)
+    content_hash = models.CharField(_("content digest"), max_length=64)
+    imported_at = models.DateTimeField(_("imported"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("state register record")
+        verbose_name_plural = _("state register records")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.code or self.kind} {self.name}"
+
+
+# --- Facilities and people --------------------------------------------------------------------------
+
+
+class LegalEntity(models.Model):
+    """A medical facility (legal entity or sole proprietor) registered by its head."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("active")
+        CLOSED = "CLOSED", _("closed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=20, default="MSP")
+    edrpou = models.CharField(_("EDRPOU or RNOKPP"), max_length=10, db_index=True)
+    name = models.CharField(_("full name"), max_length=500)
+    short_name = models.CharField(_("short name"), max_length=255, blank=True)
+    public_name = models.CharField(_("public name"), max_length=255, blank=True)
+    legal_form = models.CharField(_("legal form"), max_length=10)
+    owner_property_type = models.CharField(_("ownership"), max_length=10)
+    kveds = models.JSONField(_("KVED codes"), default=list)
+    email = models.EmailField(_("email"))
+    phones = models.JSONField(_("phones"), default=list)
+    website = models.CharField(_("website"), max_length=255, blank=True)
+    addresses = models.JSONField(_("addresses"), default=list)
+    license = models.JSONField(_("licence"), default=dict)
+    accreditation = models.JSONField(_("accreditation"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    is_active = models.BooleanField(_("active"), default=True)
+    nhs_verified = models.BooleanField(_("verified by the NHS"), default=False)
+    end_date = models.DateField(_("closed on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("medical facility")
+        verbose_name_plural = _("medical facilities")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edrpou", "type"],
+                condition=models.Q(status="ACTIVE"),
+                name="legal_entity_active_edrpou_type_unique",
+            )
+        ]
+
+    def __str__(self):
+        return self.public_name or self.short_name or self.name
+
+
+class Division(models.Model):
+    """A place of service of a facility; those with coordinates are shown on the public map."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("active")
+        INACTIVE = "INACTIVE", _("inactive")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="divisions")
+    name = models.CharField(_("name"), max_length=255)
+    type = models.CharField(_("type"), max_length=20, default="CLINIC")
+    addresses = models.JSONField(_("addresses"), default=list)
+    phones = models.JSONField(_("phones"), default=list)
+    email = models.EmailField(_("email"))
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["latitude", "longitude"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Party(models.Model):
+    """A person known to the registry (a head, HR, a doctor), linked to a user once they confirm."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="party"
+    )
+    last_name = models.CharField(_("surname"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    second_name = models.CharField(_("patronymic"), max_length=100, blank=True)
+    birth_date = models.DateField(_("birth date"))
+    gender = models.CharField(_("gender"), max_length=10)
+    tax_id = models.CharField(_("RNOKPP or passport number"), max_length=10, db_index=True)
+    no_tax_id = models.BooleanField(_("refused an RNOKPP"), default=False)
+    documents = models.JSONField(_("identity documents"), default=list)
+    phones = models.JSONField(_("phones"), default=list)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(fields=["tax_id", "birth_date"], name="party_tax_id_birth_unique")
+        ]
+
+    def __str__(self):
+        return " ".join(filter(None, [self.last_name, self.first_name, self.second_name]))
+
+
+class Employee(models.Model):
+    class Status(models.TextChoices):
+        APPROVED = "APPROVED", _("working")
+        DISMISSED = "DISMISSED", _("dismissed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="employees")
+    division = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="employees"
+    )
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="employees")
+    employee_type = models.CharField(_("role"), max_length=20)
+    position = models.CharField(_("position"), max_length=10)
+    start_date = models.DateField(_("started"))
+    end_date = models.DateField(_("ended"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPROVED)
+    is_active = models.BooleanField(_("active"), default=True)
+    additional_info = models.JSONField(_("education and qualifications"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+
+    def __str__(self):
+        return f"{self.party} — {self.employee_type}"
+
+
+class EmployeeRequest(models.Model):
+    """An invitation to work at a facility; accepted once through a single-use, expiring link."""
+
+    class Status(models.TextChoices):
+        NEW = "NEW", _("waiting for confirmation")
+        APPROVED = "APPROVED", _("accepted")
+        REJECTED = "REJECTED", _("declined")
+        EXPIRED = "EXPIRED", _("expired")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="employee_requests")
+    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    employee_type = models.CharField(_("role"), max_length=20)
+    position = models.CharField(_("position"), max_length=10)
+    email = models.EmailField(_("email"))
+    data = models.JSONField(_("request"), help_text=_("The person's data as submitted (eHealth party)."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    employee = models.OneToOneField(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("employee request")
+        verbose_name_plural = _("employee requests")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.legal_entity}"
+
+
+# --- Registration applications --------------------------------------------------------------------
+
+
+class RegistrationApplication(models.Model):
+    """A head's signed application to register a facility, kept with its evidence and check log."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "SUBMITTED", _("submitted")
+        WAITING_OPERATOR = "WAITING_OPERATOR", _("waiting for an operator")
+        REJECTED = "REJECTED", _("rejected")
+        APPROVED = "APPROVED", _("registered")
+
+    class Channel(models.TextChoices):
+        WEB = "WEB", _("portal")
+        API = "API", _("API")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    channel = models.CharField(_("channel"), max_length=3, choices=Channel.choices, default=Channel.WEB)
+    status_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    edrpou = models.CharField(_("EDRPOU or RNOKPP"), max_length=10, db_index=True)
+    name = models.CharField(_("facility"), max_length=500)
+    email = models.EmailField(_("head's email"))
+    data = models.JSONField(
+        _("submitted data"), help_text=_("The eHealth legal-entity payload that was signed.")
+    )
+    signed_envelope = models.BinaryField(_("signature (evidence)"))
+    signed_content = models.BinaryField(_("signed document"))
+    signer = models.JSONField(_("signer"), default=dict, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    legal_entity = models.ForeignKey(
+        LegalEntity, null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("registration application")
+        verbose_name_plural = _("registration applications")
+        ordering = ["-submitted_at"]
+
+    def __str__(self):
+        return f"{self.edrpou} {self.name}"
+
+
+class ApplicationCheck(models.Model):
+    """One step of the checks of an application, in the order they ran."""
+
+    class Step(models.TextChoices):
+        SIGNATURE = "SIGNATURE", _("signature")
+        KVEDS = "KVEDS", _("KVED codes")
+        STATE_REGISTER = "STATE_REGISTER", _("state register")
+        OPERATOR = "OPERATOR", _("operator's decision")
+
+    class Outcome(models.TextChoices):
+        PASSED = "PASSED", _("passed")
+        FAILED = "FAILED", _("failed")
+        WAITING = "WAITING", _("waiting for an operator")
+
+    application = models.ForeignKey(RegistrationApplication, on_delete=models.CASCADE, related_name="checks")
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    details = models.JSONField(_("details"), default=list, blank=True)
+    created_at = models.DateTimeField(_("checked"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("check")
+        verbose_name_plural = _("checks")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_step_display()}: {self.get_outcome_display()}"
