@@ -263,6 +263,18 @@ if _unknown_backends:
     raise ImproperlyConfigured(f"Unknown SIGNATURE_BACKENDS: {sorted(_unknown_backends)}")
 DEVPKI_DIR = VAR_DIR / "pki"
 
+# --- Facility registration -----------------------------------------------------------------------
+# The state register (ЄДР) lookup: the local copy loaded by `import_edr`; an online register API can
+# replace it by naming another class with the same interface (registry.edr.StateRegister).
+STATE_REGISTER_BACKEND = env("STATE_REGISTER_BACKEND", default="registry.edr.LocalStateRegister")
+# Positions a facility's head may hold (POSITION dictionary): directors, chief doctors, acting heads, ФОП.
+OWNER_POSITIONS = env.list(
+    "OWNER_POSITIONS", default=["P1", "P2", "P3", "P4", "P5", "P22", "P23", "P24", "P25", "P26"]
+)
+# Map tiles for the public map and the location picker (Leaflet URL template) and their attribution.
+MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
