@@ -1,0 +1,66 @@
+// `npm run build`: vendors the browser assets into static/vendor/ (committed; no CDN, no build at run time).
+//   static/vendor/pkijs/ehealth-sign.js  <- static/js/src/sign.js with pkijs/asn1js (window.EhealthSign)
+//   static/vendor/pkijs/LICENSES.txt     <- the licences of the bundled packages
+//   static/vendor/leaflet/               <- node_modules/leaflet/dist (leaflet.js, .map, .css, images/)
+// The output is deterministic (no dates), so a rebuild with the same lock file changes nothing.
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import * as esbuild from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const modules = join(root, "node_modules");
+const vendor = join(root, "static", "vendor");
+
+function version(name) {
+  const manifest = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8"));
+  return `${manifest.name} ${manifest.version} (${manifest.license})`;
+}
+
+const bundled = ["pkijs", "asn1js", "bytestreamjs", "@peculiar/utils", "@noble/hashes"];
+const source = join(root, "static", "js", "src", "sign.js");
+// The source's hash in the banner lets a test notice a bundle that was not rebuilt after an edit.
+const sourceText = readFileSync(source, "utf8").replace(/\r\n/g, "\n");
+const sourceHash = createHash("sha256").update(sourceText).digest("hex");
+await esbuild.build({
+  entryPoints: [source],
+  outfile: join(vendor, "pkijs", "ehealth-sign.js"),
+  bundle: true,
+  format: "iife",
+  globalName: "EhealthSign",
+  platform: "browser",
+  target: "es2020", // asn1js uses BigInt
+  minify: true,
+  legalComments: "eof",
+  banner: {
+    js:
+      "/*! EhealthSign: static/js/src/sign.js bundled with " +
+      `${bundled.map(version).join(", ")}; built by ${version("esbuild")}; ` +
+      `source sha256 ${sourceHash}. Licences: LICENSES.txt beside this file. ` +
+      "Rebuild: npm ci && npm run build (static/vendor/README.md). */",
+  },
+  logLevel: "info",
+});
+
+// The BSD licences ask for their notices to travel with the binary form.
+writeFileSync(
+  join(vendor, "pkijs", "LICENSES.txt"),
+  bundled
+    .map((name) => {
+      const licence = readFileSync(join(modules, name, "LICENSE"), "utf8").trim();
+      return `${"=".repeat(78)}\n${version(name)}\n\n${licence}\n`;
+    })
+    .join("\n"),
+);
+
+const leaflet = join(vendor, "leaflet");
+rmSync(leaflet, { recursive: true, force: true });
+mkdirSync(leaflet, { recursive: true });
+// leaflet.js names its source map, which Django's manifest storage requires to exist.
+for (const file of ["leaflet.js", "leaflet.js.map", "leaflet.css", "images"]) {
+  cpSync(join(modules, "leaflet", "dist", file), join(leaflet, file), { recursive: true });
+}
+cpSync(join(modules, "leaflet", "LICENSE"), join(leaflet, "LICENSE"));
+console.log(`copied ${version("leaflet")} to static/vendor/leaflet/`);
