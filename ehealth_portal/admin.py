@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
-from .models import Email, User
+from .models import ApiKey, Email, User
 
 
 @admin.register(User)
@@ -33,3 +35,13 @@ class EmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+admin.site.unregister(APIKey)  # the library's user-less key: the portal's keys belong to a user
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(APIKeyModelAdmin):
+    list_display = [*APIKeyModelAdmin.list_display, "user"]
+    search_fields = [*APIKeyModelAdmin.search_fields, "user__email"]
+    autocomplete_fields = ["user"]

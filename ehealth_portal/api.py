@@ -142,6 +142,20 @@ def _invalid_entries(detail, path="$"):
     ]
 
 
+def _drf_detail(error: DjangoValidationError) -> dict:
+    """A service's ValidationError as DRF details, keeping each code (it becomes the rule's name).
+
+    Keys may be paths ("owner.tax_id", "addresses[0].zip"); they become "$.owner.tax_id" etc.
+    """
+    groups = error.error_dict if hasattr(error, "error_dict") else {"non_field_errors": error.error_list}
+    return {
+        field: [
+            exceptions.ErrorDetail(message, code=item.code or "invalid") for item in items for message in item
+        ]
+        for field, items in groups.items()
+    }
+
+
 _ERROR_TYPES = {
     400: "request_malformed",
     401: "access_denied",
@@ -157,9 +171,7 @@ _ERROR_TYPES = {
 
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            detail=exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        exc = exceptions.ValidationError(detail=_drf_detail(exc))
     if isinstance(exc, RequestDataTooBig):
         exc = exceptions.APIException(detail=_("The request body is too large."))
         exc.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -251,7 +263,9 @@ def postprocess_envelope(result, generator, request, public):
                 if not content or not str(code).startswith("2"):
                     continue
                 schema = content.get("schema", {})
-                if "meta" not in schema.get("properties", {}):
+                # A component reference (e.g. a paginated list) may already be an envelope.
+                resolved = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {}) if "$ref" in schema else schema
+                if "meta" not in resolved.get("properties", {}):
                     content["schema"] = {
                         "type": "object",
                         "properties": {"meta": {"$ref": "#/components/schemas/Meta"}, "data": schema},

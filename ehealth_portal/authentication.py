@@ -1,4 +1,6 @@
-from rest_framework import authentication
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework_api_key.permissions import KeyParser
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -9,3 +11,26 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request):
         return 'Session realm="api"'
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <key>`: the request runs as the key's user; a bad key is a 401."""
+
+    keyword = KeyParser.keyword
+
+    def authenticate(self, request):
+        key = KeyParser().get(request)
+        if key is None:
+            return None
+        from .models import ApiKey  # models load after DRF's settings import this module
+
+        try:
+            api_key = ApiKey.objects.get_from_key(key.strip())
+        except ApiKey.DoesNotExist:
+            api_key = None
+        if api_key is None or api_key.has_expired or not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed(_("The API key is not valid."))
+        return api_key.user, api_key
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class UserManager(BaseUserManager):
@@ -95,3 +96,18 @@ class Email(models.Model):
 
     def __str__(self):
         return f"{self.to}: {self.subject}"
+
+
+class ApiKey(AbstractAPIKey):
+    """A key for calling the API from scripts as its user (`Authorization: Api-Key <key>`).
+
+    Only a hash is stored; the operator sees the key once, when creating it in the admin.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_keys"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")

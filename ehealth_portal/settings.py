@@ -33,6 +33,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "rest_framework_api_key",  # before the portal: the portal's admin replaces its key admin
     "ehealth_portal.apps.PortalConfig",
     "registry",
     "declarations",
@@ -220,11 +221,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ehealth_portal.tasks.email_send_pending",
         "schedule": 300.0,
     },
+    "expire-employee-requests": {
+        "task": "registry.tasks.employee_requests_expire_task",
+        "schedule": 3600.0,
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ehealth_portal.authentication.ApiKeyAuthentication",
         "ehealth_portal.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
