@@ -64,6 +64,14 @@ def setup(env: dict) -> None:
     run(PYTHON, "manage.py", "migrate", "--noinput", env=env)
     step("Loading the reference dictionaries")
     run(PYTHON, "manage.py", "load_dictionaries", env=env)
+    step("Loading the demo state register (ЄДР)")
+    run(
+        PYTHON,
+        "manage.py",
+        "import_edr",
+        *sorted((ROOT / "registry" / "data" / "demo_edr").glob("*.xml")),
+        env=env,
+    )
     step("Preparing the development PKI and the demo data")
     run(PYTHON, "manage.py", "demo_data", env=env)
 

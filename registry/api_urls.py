@@ -5,4 +5,6 @@ from . import apis
 urlpatterns = [
     path("dictionaries", apis.DictionaryListApi.as_view(), name="dictionaries"),
     path("global_parameters", apis.GlobalParameterListApi.as_view(), name="global-parameters"),
+    path("legal_entities", apis.LegalEntityListApi.as_view(), name="legal-entities"),
+    path("legal_entities/<uuid:legal_entity_id>", apis.LegalEntityDetailApi.as_view(), name="legal-entity"),
 ]

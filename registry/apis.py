@@ -1,12 +1,27 @@
-"""Public read APIs for reference data, in eHealth's shape (ehealth-api.md §6)."""
+"""Registry APIs in eHealth's shape: reference data (public, ehealth-api.md §6) and legal entities (§2)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .selectors import dictionary_list, dictionary_values_map, global_parameters_as_dict
+from ehealth_portal.api import Conflict, Envelope, PagePagination
+from ehealth_portal.apis import Base64Field
+
+from .models import LegalEntity, RegistrationApplication
+from .payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
+from .selectors import (
+    OWNER,
+    dictionary_list,
+    dictionary_values_map,
+    global_parameters_as_dict,
+    legal_entity_list,
+)
+from .services import REASON_MESSAGES, registration_application_check, registration_application_submit
 
 
 class DictionaryFilterSerializer(serializers.Serializer):
@@ -61,3 +76,215 @@ class GlobalParameterListApi(APIView):
     )
     def get(self, request):
         return Response(global_parameters_as_dict())
+
+
+# --- Legal entities (facility registration for MIS, ehealth-api.md §2) ---------------------------
+
+
+class LegalEntityUpsertInputSerializer(serializers.Serializer):
+    signed_legal_entity_request = Base64Field(
+        trim_whitespace=True,
+        help_text="Base64 of a CMS/PKCS#7 signature with the legal-entity payload attached.",
+    )
+    signed_content_encoding = serializers.ChoiceField(choices=["base64"])
+
+
+class LegalEntityFilterSerializer(serializers.Serializer):
+    edrpou = serializers.CharField(required=False, max_length=10)
+    legal_entity_id = serializers.UUIDField(required=False)
+    type = serializers.CharField(required=False, max_length=20)
+    owner_property_type = serializers.CharField(required=False, max_length=10)
+    status = serializers.ChoiceField(required=False, choices=LegalEntity.Status.choices)
+    nhs_verified = serializers.BooleanField(required=False, allow_null=True, default=None)
+    settlement = serializers.CharField(
+        required=False, max_length=100, help_text="Settlement name of an address."
+    )
+
+
+class MedicalServiceProviderOutputSerializer(serializers.Serializer):
+    licenses = LicenseSerializer(many=True)
+    accreditation = AccreditationSerializer()
+
+
+class LegalEntitySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+    public_name = serializers.CharField()
+    type = serializers.CharField()
+    edrpou = serializers.CharField()
+    legal_form = serializers.CharField()
+    owner_property_type = serializers.CharField()
+    kveds = serializers.ListField(child=serializers.CharField())
+    addresses = AddressSerializer(many=True)
+    phones = PhoneSerializer(many=True)
+    email = serializers.EmailField()
+    website = serializers.CharField()
+    medical_service_provider = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=LegalEntity.Status.choices)
+    is_active = serializers.BooleanField()
+    nhs_verified = serializers.BooleanField()
+    end_date = serializers.DateField(allow_null=True)
+    inserted_at = serializers.DateTimeField(source="created_at")
+    inserted_by = serializers.IntegerField(source="created_by_id", allow_null=True, help_text="User id.")
+    updated_at = serializers.DateTimeField()
+    updated_by = serializers.IntegerField(source="updated_by_id", allow_null=True, help_text="User id.")
+
+    @extend_schema_field(MedicalServiceProviderOutputSerializer)
+    def get_medical_service_provider(self, obj) -> dict:
+        return MedicalServiceProviderOutputSerializer(
+            {"licenses": [obj.license], "accreditation": obj.accreditation}
+        ).data
+
+
+class ApplicationCheckSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    outcome = serializers.CharField()
+    details = serializers.JSONField()
+    inserted_at = serializers.DateTimeField(source="created_at")
+
+
+class RegistrationApplicationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=RegistrationApplication.Status.choices)
+    edrpou = serializers.CharField()
+    name = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    checks = ApplicationCheckSerializer(many=True)
+
+
+def _reasons_error(reasons: list[dict]) -> serializers.ValidationError:
+    detail: dict[str, list] = {}
+    for reason in reasons:
+        detail.setdefault(reason["field"] or NON_FIELD_ERRORS, []).append(
+            serializers.ErrorDetail(reason["message"], code=reason["code"])
+        )
+    return serializers.ValidationError(detail)
+
+
+_CREATED = {
+    "type": "object",
+    "properties": {
+        "meta": {"$ref": "#/components/schemas/Meta"},
+        "data": {"$ref": "#/components/schemas/LegalEntity"},
+        "urgent": {
+            "type": "object",
+            "properties": {"employee_request_id": {"type": "string", "format": "uuid"}},
+            "description": "The head's OWNER employee request; its invitation was emailed to owner.email.",
+        },
+    },
+    "required": ["meta", "data", "urgent"],
+}
+
+
+# Written out: an APIView (not a ListAPIView) gets no paginated schema from drf-spectacular.
+_PAGE = {
+    "type": "object",
+    "properties": {
+        "meta": {"$ref": "#/components/schemas/Meta"},
+        "data": {"type": "array", "items": {"$ref": "#/components/schemas/LegalEntity"}},
+        "paging": {"$ref": "#/components/schemas/Paging"},
+    },
+    "required": ["meta", "data", "paging"],
+}
+
+
+class LegalEntityListApi(APIView):
+    """`GET` lists facilities; `PUT` registers one from a signed eHealth payload (same checks as the portal)."""
+
+    # MIS clients get their own authentication with the MIS-access issue; until then, operators only.
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="legal_entities_list",
+        summary="List legal entities",
+        description="Facilities, newest first, with eHealth's filters. Operators only for now.",
+        parameters=[
+            LegalEntityFilterSerializer,
+            OpenApiParameter("page", int, description="From 1."),
+            OpenApiParameter("page_size", int, description="1..100, default 50."),
+        ],
+        responses=OpenApiResponse(response=_PAGE, description="A page of legal entities."),
+        tags=["legal entities"],
+    )
+    def get(self, request):
+        filters = LegalEntityFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(legal_entity_list(**filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(LegalEntitySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="legal_entities_upsert",
+        summary="Register a legal entity (signed)",
+        description=(
+            "The signed content is the eHealth legal-entity payload (JSON, ehealth-api.md §2.2; the head's "
+            "first place of service may come as `division`). Checked synchronously in order — signature "
+            "(valid, signed by the head: DRFO = owner.tax_id, certificate EDRPOU = edrpou, names), KVEDs "
+            "(known, one of KVEDS_ALLOWED_MSP), state register (registered, the head is a signatory, the "
+            "name matches). 201: the facility and `urgent.employee_request_id` (the head's invitation is "
+            "emailed). 202: a sole proprietor the register cannot identify by name waits for an operator. "
+            "409: the code already has an ACTIVE facility. 422: `invalid[].rules[].rule` is the reason code "
+            "(e.g. `bad_signature`, `signer_not_head` on `$.owner.tax_id`, `kved_primary_care_missing` on "
+            "`$.kveds`, `edr_not_found` on `$.edrpou`). A refused application is kept as evidence; no "
+            "facility, person or employee is created."
+        ),
+        request=LegalEntityUpsertInputSerializer,
+        responses={
+            201: OpenApiResponse(response=_CREATED, description="Registered."),
+            202: OpenApiResponse(RegistrationApplicationSerializer, description="Waiting for an operator."),
+        },
+        tags=["legal entities"],
+    )
+    def put(self, request):
+        payload = LegalEntityUpsertInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            application, _token = registration_application_submit(
+                signed_envelope=payload.validated_data["signed_legal_entity_request"],
+                channel=RegistrationApplication.Channel.API,
+                submitted_by=request.user,
+            )
+        except DjangoValidationError as error:
+            if "legal_entity_exists" in _codes(error):
+                raise Conflict(REASON_MESSAGES["legal_entity_exists"]) from error
+            raise
+        application = registration_application_check(application_id=application.pk)
+        if application.status == RegistrationApplication.Status.APPROVED:
+            legal_entity = application.legal_entity
+            request_id = legal_entity.employee_requests.filter(employee_type=OWNER).latest("created_at").pk
+            return Response(
+                Envelope(
+                    data=LegalEntitySerializer(legal_entity).data,
+                    urgent={"employee_request_id": str(request_id)},
+                ),
+                status=status.HTTP_201_CREATED,
+            )
+        if application.status == RegistrationApplication.Status.WAITING_OPERATOR:
+            return Response(
+                RegistrationApplicationSerializer(application).data, status=status.HTTP_202_ACCEPTED
+            )
+        if any(reason["code"] == "legal_entity_exists" for reason in application.reasons):
+            raise Conflict(REASON_MESSAGES["legal_entity_exists"])
+        raise _reasons_error(application.reasons)
+
+
+def _codes(error: DjangoValidationError) -> set[str]:
+    items = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
+    return {item.code for errors in items for item in errors}
+
+
+class LegalEntityDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="legal_entities_get",
+        summary="Legal entity details",
+        responses=LegalEntitySerializer,
+        tags=["legal entities"],
+    )
+    def get(self, request, legal_entity_id):
+        legal_entity = legal_entity_list(legal_entity_id=legal_entity_id).first()
+        if legal_entity is None:
+            raise NotFound()
+        return Response(LegalEntitySerializer(legal_entity).data)

@@ -1,12 +1,28 @@
-"""Reads of reference data: dictionaries for APIs and forms, typed global parameters."""
+"""Reads: dictionaries for APIs and forms, typed global parameters, facilities and their access checks."""
 
 import calendar
 import datetime
+import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, When
+from django.urls import reverse
+from django.utils import timezone
 
-from .models import Dictionary, DictionaryValue, GlobalParameter, TermUnit
+from .models import (
+    Dictionary,
+    DictionaryValue,
+    Division,
+    Employee,
+    EmployeeRequest,
+    GlobalParameter,
+    LegalEntity,
+    RegistrationApplication,
+    TermUnit,
+)
+
+OWNER = "OWNER"  # EMPLOYEE_TYPE of a facility's head
 
 # --- Dictionaries ---------------------------------------------------------------------------------
 
@@ -121,3 +137,213 @@ def global_parameter_declaration_limit(*, speciality_type: str) -> int | None:
     name = f"declaration_limit_{speciality_type.lower()}"
     value = GlobalParameter.objects.filter(name=name).values_list("value", flat=True).first()
     return None if value is None else global_parameter_int(name=name)
+
+
+# --- Facility registration ------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a link token (status pages, invitations): its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def registration_application_by_token(*, token: str) -> RegistrationApplication | None:
+    if not token:
+        return None
+    return (
+        RegistrationApplication.objects.filter(status_token_hash=token_hash(token))
+        .prefetch_related("checks")
+        .first()
+    )
+
+
+def employee_request_by_token(*, token: str) -> tuple[EmployeeRequest | None, str | None]:
+    """The invitation behind a link and what stops it from being accepted.
+
+    problem: None (it can be accepted), "invalid" (no such link), "used" (accepted, declined or
+    withdrawn) or "expired" (past its term, whether or not the expiry job has marked it yet).
+    """
+    request = (
+        EmployeeRequest.objects.filter(token_hash=token_hash(token)).select_related("legal_entity").first()
+        if token
+        else None
+    )
+    if request is None:
+        return None, "invalid"
+    if request.status == EmployeeRequest.Status.EXPIRED or (
+        request.status == EmployeeRequest.Status.NEW and request.expires_at <= timezone.now()
+    ):
+        return request, "expired"
+    if request.status != EmployeeRequest.Status.NEW:
+        return request, "used"
+    return request, None
+
+
+def legal_entity_for_user(*, user) -> LegalEntity | None:
+    """The facility whose cabinet the user may open: they work there (active employee) and it is ACTIVE.
+
+    A user working at several facilities gets the one where they are the head, then the newest.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    employee = (
+        Employee.objects.filter(
+            party__user=user,
+            is_active=True,
+            status=Employee.Status.APPROVED,
+            legal_entity__status=LegalEntity.Status.ACTIVE,
+            legal_entity__is_active=True,
+        )
+        .select_related("legal_entity")
+        .order_by(
+            Case(When(employee_type=OWNER, then=0), default=1),
+            "-start_date",
+            "-created_at",
+        )
+        .first()
+    )
+    return employee.legal_entity if employee else None
+
+
+def legal_entity_owner(*, legal_entity: LegalEntity) -> Employee | None:
+    """The facility's confirmed head (its active OWNER employee), with their person."""
+    return legal_entity.employees.filter(employee_type=OWNER, is_active=True).select_related("party").first()
+
+
+def _legal_entity_public_queryset() -> QuerySet[LegalEntity]:
+    """ACTIVE facilities whose head has confirmed (an active OWNER employee), as eHealth's map shows them."""
+    owners = Employee.objects.filter(
+        legal_entity=OuterRef("pk"), employee_type=OWNER, is_active=True, status=Employee.Status.APPROVED
+    )
+    return LegalEntity.objects.filter(status=LegalEntity.Status.ACTIVE, is_active=True).filter(Exists(owners))
+
+
+def _address_filter(field: str, value: str) -> Q:
+    # A facility has at most two addresses (one of each type); JSON index lookups work on SQLite and PostgreSQL.
+    return Q(**{f"addresses__0__{field}__icontains": value}) | Q(
+        **{f"addresses__1__{field}__icontains": value}
+    )
+
+
+def legal_entity_public_list(
+    *, search: str = "", region: str = "", settlement: str = ""
+) -> QuerySet[LegalEntity]:
+    """The public list: search by name (full, short, public) or exact EDRPOU; region matches the area
+    (область) or the district of an address, settlement its settlement."""
+    queryset = _legal_entity_public_queryset()
+    search, region, settlement = search.strip(), region.strip(), settlement.strip()
+    if search:
+        queryset = queryset.filter(
+            Q(name__icontains=search)
+            | Q(short_name__icontains=search)
+            | Q(public_name__icontains=search)
+            | Q(edrpou=search)
+        )
+    if region:
+        queryset = queryset.filter(_address_filter("area", region) | _address_filter("region", region))
+    if settlement:
+        queryset = queryset.filter(_address_filter("settlement", settlement))
+    return queryset.prefetch_related(
+        Prefetch("divisions", queryset=Division.objects.filter(status=Division.Status.ACTIVE))
+    ).order_by("name", "pk")
+
+
+def legal_entity_public_get(*, legal_entity_id) -> LegalEntity | None:
+    """One facility of the public list (None when it is not public: closed, or its head has not confirmed)."""
+    try:
+        return (
+            _legal_entity_public_queryset()
+            .prefetch_related(
+                Prefetch("divisions", queryset=Division.objects.filter(status=Division.Status.ACTIVE))
+            )
+            .get(pk=legal_entity_id)
+        )
+    except (LegalEntity.DoesNotExist, ValidationError, ValueError):
+        return None
+
+
+def division_geojson(*, bbox: tuple[float, float, float, float] | None = None, limit: int = 5000) -> dict:
+    """Public divisions with coordinates as a GeoJSON FeatureCollection.
+
+    bbox = (west, south, east, north) in degrees — Leaflet's `getBounds().toBBoxString()` order.
+    At most `limit` features (the map asks for its visible area).
+    """
+    divisions = Division.objects.filter(
+        status=Division.Status.ACTIVE,
+        latitude__isnull=False,
+        longitude__isnull=False,
+        legal_entity__in=_legal_entity_public_queryset(),
+    ).select_related("legal_entity")
+    if bbox is not None:
+        west, south, east, north = bbox
+        divisions = divisions.filter(latitude__gte=south, latitude__lte=north)
+        if west <= east:
+            divisions = divisions.filter(longitude__gte=west, longitude__lte=east)
+        else:  # the box crosses the antimeridian
+            divisions = divisions.filter(Q(longitude__gte=west) | Q(longitude__lte=east))
+    features = []
+    for division in divisions.order_by("pk")[:limit]:
+        facility = division.legal_entity
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(division.pk),
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [float(division.longitude), float(division.latitude)],
+                },
+                "properties": {
+                    "name": division.name,
+                    "type": division.type,
+                    "address": address_text(division.addresses),
+                    "legal_entity_id": str(facility.pk),
+                    "legal_entity_name": str(facility),
+                    "url": reverse("registry:facility-detail", args=[facility.pk]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def address_text(addresses: list[dict], *, address_type: str | None = None) -> str:
+    """One line for an eHealth address (the first one, or the first of `address_type`)."""
+    address = next((item for item in addresses if address_type in (None, item.get("type"))), None)
+    if not address:
+        return ""
+    street = " ".join(filter(None, [address.get("street"), address.get("building")]))
+    if address.get("apartment"):
+        street = f"{street}, {address['apartment']}"
+    parts = [
+        address.get("zip"),
+        address.get("area"),
+        address.get("region"),
+        address.get("settlement"),
+        street,
+    ]
+    return ", ".join(dict.fromkeys(part for part in parts if part))
+
+
+def legal_entity_list(
+    *,
+    edrpou: str | None = None,
+    legal_entity_id=None,
+    type: str | None = None,  # noqa: A002 - the eHealth filter's name
+    owner_property_type: str | None = None,
+    status: str | None = None,
+    nhs_verified: bool | None = None,
+    settlement: str | None = None,
+) -> QuerySet[LegalEntity]:
+    """Facilities for operators and the API (eHealth's list filters), newest first."""
+    queryset = LegalEntity.objects.all()
+    filters = {
+        "edrpou": edrpou,
+        "pk": legal_entity_id,
+        "type": type,
+        "owner_property_type": owner_property_type,
+        "status": status,
+        "nhs_verified": nhs_verified,
+    }
+    queryset = queryset.filter(**{name: value for name, value in filters.items() if value is not None})
+    if settlement:
+        queryset = queryset.filter(_address_filter("settlement", settlement))
+    return queryset.order_by("-created_at", "pk")

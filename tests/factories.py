@@ -55,3 +55,31 @@ class GlobalParameterFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"test_parameter_{n}")
     value = "1"
     description = ""
+
+
+# --- Registry: state register, facilities and people ----------------------------------------------
+
+
+def _edr_name_key(record) -> str:
+    from registry.edr import name_key  # the register's own normalisation
+
+    return name_key(record.name)
+
+
+class EdrRecordFactory(factory.django.DjangoModelFactory):
+    """A state-register record; registered (зареєстровано) unless told otherwise."""
+
+    class Meta:
+        model = "registry.EdrRecord"
+
+    record_key = factory.Sequence(lambda n: f"test-{n:08d}")
+    kind = "UO"
+    code = factory.Sequence(lambda n: f"{n:08d}")
+    name = factory.Sequence(lambda n: f"ТОВАРИСТВО З ОБМЕЖЕНОЮ ВІДПОВІДАЛЬНІСТЮ «КЛІНІКА {n}»")
+    short_name = ""
+    name_key = factory.LazyAttribute(_edr_name_key)
+    state = "зареєстровано"
+    is_registered = factory.LazyAttribute(lambda record: record.state == "зареєстровано")
+    heads = factory.LazyFunction(list)
+    kveds = factory.LazyFunction(list)
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")

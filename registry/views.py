@@ -1,0 +1,164 @@
+"""Pages of facility registration (status, invitation, cabinet) and the public list and map.
+
+The wizard itself is `registry.wizard`. Views parse input, call one selector or service and render.
+"""
+
+import math
+
+from allauth.core.ratelimit import consume_or_429
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from . import selectors, services
+from .forms import FacilitySearchForm, InvitationAcceptForm
+from .models import RegistrationApplication
+
+FACILITIES_PER_PAGE = 20
+ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+STATUS_REFRESH_SECONDS = 5
+
+
+@never_cache
+def application_status(request, token):
+    application = selectors.registration_application_by_token(token=token)
+    if application is None:
+        raise Http404
+    return render(
+        request,
+        "registry/application_status.html",
+        {
+            "application": application,
+            "checks": application.checks.all(),
+            "token": token,
+            "refresh_seconds": STATUS_REFRESH_SECONDS
+            if application.status == RegistrationApplication.Status.SUBMITTED
+            else None,
+        },
+    )
+
+
+@never_cache
+def invitation(request, token):
+    """The head (or, later, an employee) accepts an invitation: sets a password and is signed in."""
+    employee_request, problem = selectors.employee_request_by_token(token=token)
+    if problem:
+        return _invitation_problem(request, problem)
+    form = InvitationAcceptForm(request.POST or None, email=employee_request.email)
+    if request.method == "POST":
+        if limited := consume_or_429(request, action="invitation_accept"):
+            return limited
+        if form.is_valid():
+            try:
+                user = services.employee_request_accept(token=token, password=form.cleaned_data["password1"])
+            except ValidationError as error:
+                _request, problem = selectors.employee_request_by_token(token=token)
+                if problem:  # used or expired meanwhile
+                    return _invitation_problem(request, problem)
+                # The password rules of the service go to the password field, the rest above the form.
+                errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+                for name, items in errors.items():
+                    form.add_error("password1" if name == "password" else None, items)
+            else:
+                login(request, user, backend=ALLAUTH_BACKEND)
+                return redirect("registry:cabinet")
+    return render(request, "registry/invitation.html", {"employee_request": employee_request, "form": form})
+
+
+def _invitation_problem(request, problem: str):
+    return render(
+        request,
+        "registry/invitation_problem.html",
+        {"problem": problem},
+        status=404 if problem == "invalid" else 410,
+    )
+
+
+@login_required
+def cabinet(request):
+    legal_entity = selectors.legal_entity_for_user(user=request.user)
+    if legal_entity is None:
+        raise PermissionDenied
+    divisions = legal_entity.divisions.order_by("name")
+    owner = selectors.legal_entity_owner(legal_entity=legal_entity)
+    return render(
+        request,
+        "registry/cabinet.html",
+        {"legal_entity": legal_entity, "divisions": divisions, "owner": owner},
+    )
+
+
+def facility_list(request):
+    form = FacilitySearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    facilities = selectors.legal_entity_public_list(
+        search=filters.get("q", ""), region=filters.get("area", ""), settlement=filters.get("settlement", "")
+    )
+    page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registry/facility_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "is_filtered": bool(query)},
+    )
+
+
+def facility_detail(request, legal_entity_id):
+    legal_entity = selectors.legal_entity_public_get(legal_entity_id=legal_entity_id)
+    if legal_entity is None:
+        raise Http404
+    divisions = list(legal_entity.divisions.all())
+    located = [division for division in divisions if division.latitude is not None]
+    return render(
+        request,
+        "registry/facility_detail.html",
+        {"legal_entity": legal_entity, "divisions": divisions, "located": located, **_map_settings()},
+    )
+
+
+def facility_map(request):
+    return render(request, "registry/facility_map.html", _map_settings())
+
+
+def division_geojson(request):
+    """GeoJSON of the public places of service, optionally within ?bbox=west,south,east,north."""
+    bbox = None
+    if "bbox" in request.GET:
+        try:
+            bbox = _bbox_parse(request.GET["bbox"])
+        except ValueError:
+            return JsonResponse(
+                {
+                    "error": _(
+                        "bbox must be four numbers west,south,east,north: longitudes from -180 to 180, "
+                        "latitudes from -90 to 90, south not above north."
+                    )
+                },
+                status=400,
+            )
+    response = JsonResponse(selectors.division_geojson(bbox=bbox), content_type="application/geo+json")
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _bbox_parse(value: str) -> tuple[float, float, float, float]:
+    parts = value.split(",")
+    if len(parts) != 4:
+        raise ValueError(value)
+    west, south, east, north = (float(part) for part in parts)
+    if not all(math.isfinite(number) for number in (west, south, east, north)):
+        raise ValueError(value)
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValueError(value)
+    return west, south, east, north
+
+
+def _map_settings() -> dict:
+    return {"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
