@@ -10,4 +10,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from . import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from .sqlite import register_unicode_like
+
+        connection_created.connect(register_unicode_like, dispatch_uid="portal-unicode-like")
