@@ -356,7 +356,8 @@ def machine() -> str:
 
 
 def meets_target(run: dict) -> bool:
-    return run["rate"] >= TARGET_RATE and run["pss_mb"] < TARGET_RSS_MB and run["maxrss_mb"] < TARGET_RSS_MB
+    """Judged on the summed RSS, the largest of the memory figures."""
+    return run["rate"] >= TARGET_RATE and max(run["rss_mb"], run["pss_mb"], run["maxrss_mb"]) < TARGET_RSS_MB
 
 
 def report(runs: list[dict], files: list[tuple[Path, int]]) -> str:
@@ -395,16 +396,16 @@ def report(runs: list[dict], files: list[tuple[Path, int]]) -> str:
             "",
             f"Generated Format B files, windows-1251: {sizes}. Each run is"
             " `manage.py import_edr UO.xml FOP.xml` in a child process that only imports, Django start-up"
-            " included; it parses in one forked worker per CPU and writes with COPY. The first run loads"
+            " included; it parses in one worker process per CPU and writes with COPY. The first run loads"
             " the empty table, the second finds every record unchanged. Memory is the peak, sampled every"
-            " 0.1 s, over the command and its workers: PSS counts the pages the forked workers share with"
-            " the command once; the summed RSS counts them in every process; the largest process is"
+            " 0.1 s, over the command and its workers: PSS counts pages shared between processes once (the"
+            " fair total); the summed RSS counts them in every process; the largest process is"
             " `ru_maxrss`.",
             "",
             *rows,
             "",
-            f"Target: at least {TARGET_RATE:,} records/s with peak memory under {TARGET_RSS_MB} MB (PSS of"
-            f" all the import's processes, and RSS of the largest): {verdict}.",
+            f"Target: at least {TARGET_RATE:,} records/s with peak memory under {TARGET_RSS_MB} MB"
+            f" (RSS summed over all the import's processes) in both runs: {verdict}.",
         ]
     )
 

@@ -169,10 +169,12 @@ def edr_import(
 
     Every file is checked before anything is written (ValidationError naming the file). Records are
     parsed by `workers` processes (default: one per CPU for inputs from PARALLEL_FROM_BYTES, 0 = in
-    this process) and written here in file order. Each batch is committed on its own: an interrupted
-    import leaves whole batches behind, and running it again completes it. Records without what makes
-    them usable (a legal entity without an 8-digit EDRPOU, a record without a name, broken XML) are
-    counted as skipped, with reasons in `counts.problems`.
+    this process; started by multiprocessing's "spawn", so the program's main module must guard its
+    entry point with `if __name__ == "__main__"`, as manage.py does) and written here in file order.
+    Each batch is committed on its own: an interrupted import leaves whole batches behind, and running
+    it again completes it. Records without what makes them usable (a legal entity without an 8-digit
+    EDRPOU, a record without a name, broken XML) are counted as skipped, with reasons in
+    `counts.problems`.
     """
     paths = [Path(path) for path in paths]
     sources = [_sources_check(path) for path in paths]
@@ -180,7 +182,7 @@ def edr_import(
         large = sum(path.stat().st_size for path in paths) >= PARALLEL_FROM_BYTES
         workers = (os.cpu_count() or 1) if large else 0
     importer = _Importer(batch_size=batch_size, progress=progress)
-    gc.freeze()  # the collector need not walk all that is loaded again and again (nor workers copy it)
+    gc.freeze()  # the collector need not walk everything loaded so far, again and again
     try:
         with _parsing(workers) as parse:
             for path, members in zip(paths, sources, strict=True):

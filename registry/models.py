@@ -141,9 +141,9 @@ class EdrRecord(models.Model):
         LEGAL_ENTITY = "UO", _("legal entity")
         SOLE_PROPRIETOR = "FOP", _("sole proprietor")
 
-    record_key = models.CharField(_("record key"), max_length=64, unique=True)
+    record_key = models.CharField(_("record key"), max_length=64)
     kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
-    code = models.CharField(_("EDRPOU"), max_length=10, blank=True, db_index=True)
+    code = models.CharField(_("EDRPOU"), max_length=10, blank=True)
     name = models.TextField(_("name"))
     short_name = models.TextField(_("short name"), blank=True)
     name_key = models.CharField(
@@ -155,7 +155,7 @@ class EdrRecord(models.Model):
     legal_form = models.CharField(_("legal form"), max_length=255, blank=True)
     address = models.TextField(_("address"), blank=True)
     state = models.CharField(_("state"), max_length=255, blank=True)
-    is_registered = models.BooleanField(_("registered (active)"), default=False, db_index=True)
+    is_registered = models.BooleanField(_("registered (active)"), default=False)
     heads = models.JSONField(_("heads and signatories"), default=list, blank=True)
     kveds = models.JSONField(_("KVED codes"), default=list, blank=True)
     content_hash = models.CharField(_("content digest"), max_length=64)
@@ -165,6 +165,12 @@ class EdrRecord(models.Model):
         verbose_name = _("state register record")
         verbose_name_plural = _("state register records")
         ordering = ["name"]
+        # Only the indexes the lookups use: every extra index slows the import of millions of rows.
+        constraints = [models.UniqueConstraint(fields=["record_key"], name="edr_record_key_unique")]
+        indexes = [
+            models.Index(fields=["code"], name="edr_record_code"),
+            models.Index(fields=["name_key"], name="edr_record_name_key"),
+        ]
 
     def __str__(self):
         return f"{self.code or self.kind} {self.name}"
