@@ -28,9 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import cpu_model, document_update  # bench/report.py (the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- edr:begin -->", "<!-- edr:end -->"
 TARGET_RATE = 20_000
 TARGET_RSS_MB = 300
 SETTINGS = "ehealth_portal.test_settings"
@@ -340,13 +340,7 @@ def tree_memory(pid: int) -> tuple[int, int]:
 def machine() -> str:
     import psycopg
 
-    model = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     with psycopg.connect(os.environ["BENCH_DATABASE_URL"]) as conn:
         server = conn.execute("SHOW server_version").fetchone()[0]
     return (
@@ -410,17 +404,6 @@ def report(runs: list[dict], files: list[tuple[Path, int]]) -> str:
     )
 
 
-def document_update(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -447,7 +430,7 @@ def main() -> int:
         section = report(runs, files)
     print(section)
     if not args.no_write:
-        document_update(section)
+        document_update("edr", section)
     return 0 if met else 1
 
 

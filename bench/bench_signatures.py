@@ -21,10 +21,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from report import DOC, cpu_model, document_update  # bench/report.py (the script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 2000
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- signatures:begin -->", "<!-- signatures:end -->"
 # A typical signed request: a declaration of about 1 KB of JSON.
 CONTENT = (
     '{"declaration_request": {"person": {"last_name": "Шевченко", "first_name": "Тарас", '
@@ -107,13 +107,7 @@ def machine() -> dict[str, str]:
     import cryptography
     from cryptography.hazmat.backends.openssl import backend
 
-    model = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     return {
         "CPU": model,
         "nproc": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
@@ -161,17 +155,6 @@ def report(rows: list[tuple[str, float, float]], info: dict[str, str], pinned: s
     return "\n".join(lines)
 
 
-def document_update(section: str) -> None:
-    block = f"{BEGIN}\n{section}\n{END}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each timed run")
@@ -195,7 +178,7 @@ def main() -> int:
     section = report(rows, info, pinned, arguments.seconds)
     print(section)
     if not arguments.no_write:
-        document_update(section)
+        document_update("signatures", section)
         print(f"\nUpdated {DOC.relative_to(ROOT)}")
     return 0 if all(full >= TARGET for _label, full, _raw in rows) else 1
 
