@@ -116,6 +116,18 @@ def _action_page(modeladmin, request, queryset, *, title, intro, buttons, form=N
     )
 
 
+def _apply_each(modeladmin, request, queryset, call, message_plural) -> None:
+    """Run `call(obj)` (a service) for every selected object; report the successes and each refusal."""
+    done, errors = 0, []
+    for obj in queryset:
+        try:
+            call(obj)
+            done += 1
+        except ValidationError as error:
+            errors.append(f"{obj}: {' '.join(error.messages)}")
+    _report(modeladmin, request, done, errors, message_plural)
+
+
 def _report(modeladmin, request, done: int, errors: list[str], message_plural) -> None:
     if done:
         modeladmin.message_user(request, message_plural(done) % {"count": done}, messages.SUCCESS)
@@ -247,18 +259,13 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Re-run the checks"), permissions=["decide"])
     def recheck(self, request, queryset):
-        done, errors = 0, []
-        for application in queryset:
-            try:
-                services.registration_application_recheck(application=application, actor=request.user)
-                done += 1
-            except ValidationError as error:
-                errors.append(f"{application}: {' '.join(error.messages)}")
-        _report(
+        _apply_each(
             self,
             request,
-            done,
-            errors,
+            queryset,
+            lambda application: services.registration_application_recheck(
+                application=application, actor=request.user
+            ),
             lambda n: ngettext(
                 "Checked %(count)d application again.", "Checked %(count)d applications again.", n
             ),
@@ -364,14 +371,13 @@ class LegalEntityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("registry.change_legalentity")
 
     def _apply(self, request, queryset, service, message_plural):
-        done, errors = 0, []
-        for legal_entity in queryset:
-            try:
-                service(legal_entity=legal_entity, actor=request.user)
-                done += 1
-            except ValidationError as error:
-                errors.append(f"{legal_entity}: {' '.join(error.messages)}")
-        _report(self, request, done, errors, message_plural)
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda legal_entity: service(legal_entity=legal_entity, actor=request.user),
+            message_plural,
+        )
 
     @admin.action(description=_("Mark as verified by the NHS"), permissions=["manage"])
     def nhs_verify(self, request, queryset):

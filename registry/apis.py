@@ -15,11 +15,11 @@ from ehealth_portal.apis import Base64Field
 from .models import LegalEntity, RegistrationApplication
 from .payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
 from .selectors import (
-    OWNER,
     dictionary_list,
     dictionary_values_map,
     global_parameters_as_dict,
     legal_entity_list,
+    legal_entity_owner_request,
 )
 from .services import REASON_MESSAGES, registration_application_check, registration_application_submit
 
@@ -252,7 +252,7 @@ class LegalEntityListApi(APIView):
         application = registration_application_check(application_id=application.pk)
         if application.status == RegistrationApplication.Status.APPROVED:
             legal_entity = application.legal_entity
-            request_id = legal_entity.employee_requests.filter(employee_type=OWNER).latest("created_at").pk
+            request_id = legal_entity_owner_request(legal_entity=legal_entity).pk
             return Response(
                 Envelope(
                     data=LegalEntitySerializer(legal_entity).data,

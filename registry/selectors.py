@@ -206,8 +206,22 @@ def legal_entity_for_user(*, user) -> LegalEntity | None:
 
 
 def legal_entity_owner(*, legal_entity: LegalEntity) -> Employee | None:
-    """The facility's confirmed head (its active OWNER employee), with their person."""
-    return legal_entity.employees.filter(employee_type=OWNER, is_active=True).select_related("party").first()
+    """The facility's confirmed head (its active OWNER employee), with their person and login."""
+    return (
+        legal_entity.employees.filter(employee_type=OWNER, is_active=True)
+        .select_related("party__user")
+        .first()
+    )
+
+
+def legal_entity_cabinet_divisions(*, legal_entity: LegalEntity) -> QuerySet[Division]:
+    """Every place of service of the facility, whatever its status, for its own cabinet."""
+    return legal_entity.divisions.order_by("name")
+
+
+def legal_entity_owner_request(*, legal_entity: LegalEntity) -> EmployeeRequest:
+    """The head's newest invitation (its id is the API's `urgent.employee_request_id`)."""
+    return legal_entity.employee_requests.filter(employee_type=OWNER).latest("created_at")
 
 
 def _legal_entity_public_queryset() -> QuerySet[LegalEntity]:
@@ -216,6 +230,11 @@ def _legal_entity_public_queryset() -> QuerySet[LegalEntity]:
         legal_entity=OuterRef("pk"), employee_type=OWNER, is_active=True, status=Employee.Status.APPROVED
     )
     return LegalEntity.objects.filter(status=LegalEntity.Status.ACTIVE, is_active=True).filter(Exists(owners))
+
+
+def _public_divisions() -> Prefetch:
+    """A public facility shows only its active places of service."""
+    return Prefetch("divisions", queryset=Division.objects.filter(status=Division.Status.ACTIVE))
 
 
 def _address_filter(field: str, value: str) -> Q:
@@ -243,21 +262,13 @@ def legal_entity_public_list(
         queryset = queryset.filter(_address_filter("area", region) | _address_filter("region", region))
     if settlement:
         queryset = queryset.filter(_address_filter("settlement", settlement))
-    return queryset.prefetch_related(
-        Prefetch("divisions", queryset=Division.objects.filter(status=Division.Status.ACTIVE))
-    ).order_by("name", "pk")
+    return queryset.prefetch_related(_public_divisions()).order_by("name", "pk")
 
 
 def legal_entity_public_get(*, legal_entity_id) -> LegalEntity | None:
     """One facility of the public list (None when it is not public: closed, or its head has not confirmed)."""
     try:
-        return (
-            _legal_entity_public_queryset()
-            .prefetch_related(
-                Prefetch("divisions", queryset=Division.objects.filter(status=Division.Status.ACTIVE))
-            )
-            .get(pk=legal_entity_id)
-        )
+        return _legal_entity_public_queryset().prefetch_related(_public_divisions()).get(pk=legal_entity_id)
     except (LegalEntity.DoesNotExist, ValidationError, ValueError):
         return None
 

@@ -85,7 +85,7 @@ def cabinet(request):
     legal_entity = selectors.legal_entity_for_user(user=request.user)
     if legal_entity is None:
         raise PermissionDenied
-    divisions = legal_entity.divisions.order_by("name")
+    divisions = selectors.legal_entity_cabinet_divisions(legal_entity=legal_entity)
     owner = selectors.legal_entity_owner(legal_entity=legal_entity)
     return render(
         request,

@@ -157,9 +157,12 @@ class RegistrationWizard(NamedUrlSessionWizardView):
             context.update(self._review_context())
         return context
 
+    def _data_steps(self) -> list[str]:
+        """Every step but the review: the ones that hold the payload."""
+        return [step for step in self.get_form_list() if step != STEP_REVIEW]
+
     def _steps_cleaned_data(self) -> dict[str, dict] | None:
-        steps = [step for step in self.get_form_list() if step != STEP_REVIEW]
-        cleaned = {step: self.get_cleaned_data_for_step(step) for step in steps}
+        cleaned = {step: self.get_cleaned_data_for_step(step) for step in self._data_steps()}
         return None if None in cleaned.values() else cleaned
 
     def _document(self) -> tuple[dict, bytes]:
@@ -190,9 +193,7 @@ class RegistrationWizard(NamedUrlSessionWizardView):
 
     def _review_forms(self) -> dict:
         return {
-            step: self.get_form(step, data=self.storage.get_step_data(step))
-            for step in self.get_form_list()
-            if step != STEP_REVIEW
+            step: self.get_form(step, data=self.storage.get_step_data(step)) for step in self._data_steps()
         }
 
     def _document_download(self):
@@ -212,9 +213,8 @@ class RegistrationWizard(NamedUrlSessionWizardView):
         The uploaded signature is read from this request, never stored in the session; the wizard's
         data is dropped only after a successful submission.
         """
-        for step in self.get_form_list():
-            if step != STEP_REVIEW and self.get_cleaned_data_for_step(step) is None:
-                return self.render_revalidation_failure(step, None)
+        if incomplete := self._first_incomplete_step():
+            return self.render_revalidation_failure(incomplete, None)
         return self.done(form)
 
     def process_step_files(self, form):
