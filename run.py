@@ -72,6 +72,10 @@ def setup(env: dict) -> None:
         *sorted((ROOT / "registry" / "data" / "demo_edr").glob("*.xml")),
         env=env,
     )
+    step("Loading the demo registers of administrative services and CNAPs")
+    demo = ROOT / "monitoring" / "data" / "demo"
+    run(PYTHON, "manage.py", "import_services", demo / "services.json", env=env)
+    run(PYTHON, "manage.py", "import_cnaps", demo / "cnaps.json", env=env)
     step("Preparing the development PKI and the demo data")
     run(PYTHON, "manage.py", "demo_data", env=env)
 

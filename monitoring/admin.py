@@ -1,0 +1,82 @@
+import json
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import AdministrativeService, Cnap, ServiceVariation
+
+
+def _pretty_json(value) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
+
+
+class ServiceVariationInline(admin.TabularInline):
+    model = ServiceVariation
+    fields = [
+        "identifier",
+        "name",
+        "legal_term_days",
+        "legal_term_working_days",
+        "legal_term_text",
+        "is_active",
+    ]
+    extra = 0
+
+
+@admin.register(AdministrativeService)
+class AdministrativeServiceAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "name", "owner_name", "variation_count", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["identifier", "name"]
+    fields = [
+        "identifier",
+        "name",
+        "owner_name",
+        "owner_code",
+        "provider_names",
+        "register_id",
+        "is_active",
+        "raw_entry",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["raw_entry", "created_at", "updated_at"]
+    inlines = [ServiceVariationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(variation_count=Count("variations"))
+
+    @admin.display(description=_("variations"), ordering="variation_count")
+    def variation_count(self, obj):
+        return obj.variation_count
+
+    @admin.display(description=_("register entry"))
+    def raw_entry(self, obj):
+        return _pretty_json(obj.raw)
+
+
+@admin.register(Cnap)
+class CnapAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "region", "state", "is_active", "updated_at"]
+    list_filter = ["region", "is_active"]
+    search_fields = ["code", "name"]
+    fields = [
+        "code",
+        "name",
+        "region",
+        "address",
+        "latitude",
+        "longitude",
+        "state",
+        "is_active",
+        "raw_entry",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["raw_entry", "created_at", "updated_at"]
+
+    @admin.display(description=_("registry entry"))
+    def raw_entry(self, obj):
+        return _pretty_json(obj.raw)
