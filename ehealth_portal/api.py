@@ -16,6 +16,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .error_paths import error_paths
+
 
 class Envelope(dict):
     """Top-level members (`data`, `paging`, `error`, `urgent`) placed by a view, pagination or handler."""
@@ -108,37 +110,18 @@ class PagePagination(BasePagination):
         ]
 
 
-def _invalid_entries(detail, path="$"):
-    """Flatten DRF error details into eHealth `invalid[]` entries with JSON paths."""
-    if isinstance(detail, dict):
-        entries = []
-        for key, value in detail.items():
-            if key in ("non_field_errors", "__all__"):
-                child = path
-            elif isinstance(key, int):  # DRF keys the errors of a list's items by index
-                child = f"{path}[{key}]"
-            else:
-                child = f"{path}.{key}"
-            entries.extend(_invalid_entries(value, child))
-        return entries
-    if (
-        isinstance(detail, list)
-        and detail
-        and all(isinstance(item, exceptions.ErrorDetail) for item in detail)
-    ):
-        rules = [{"rule": item.code or "invalid", "params": [], "description": str(item)} for item in detail]
-        return [{"entry_type": "json_data_property", "entry": path, "rules": rules}]
-    if isinstance(detail, list):
-        entries = []
-        for index, value in enumerate(detail):
-            entries.extend(_invalid_entries(value, f"{path}[{index}]"))
-        return entries
+def _invalid_entries(detail) -> list[dict]:
+    """DRF error details as eHealth `invalid[]` entries with JSON paths ($, $.owner.tax_id, $[0])."""
     return [
         {
             "entry_type": "json_data_property",
-            "entry": path,
-            "rules": [{"rule": getattr(detail, "code", "invalid"), "params": [], "description": str(detail)}],
+            "entry": "$" + (path if not path or path.startswith("[") else f".{path}"),
+            "rules": [
+                {"rule": getattr(item, "code", None) or "invalid", "params": [], "description": str(item)}
+                for item in items
+            ],
         }
+        for path, items in error_paths(detail).items()
     ]
 
 

@@ -1,15 +1,10 @@
-import json
-
 from django.contrib import admin
 from django.db.models import Count
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.admin import pretty_json
+
 from .models import AdministrativeService, Cnap, ServiceVariation
-
-
-def _pretty_json(value) -> str:
-    return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
 
 
 class ServiceVariationInline(admin.TabularInline):
@@ -54,7 +49,7 @@ class AdministrativeServiceAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("register entry"))
     def raw_entry(self, obj):
-        return _pretty_json(obj.raw)
+        return pretty_json(obj.raw)
 
 
 @admin.register(Cnap)
@@ -79,4 +74,4 @@ class CnapAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("registry entry"))
     def raw_entry(self, obj):
-        return _pretty_json(obj.raw)
+        return pretty_json(obj.raw)

@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -12,6 +10,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from ehealth_portal.admin import pretty_json
 
 from . import services
 from .models import (
@@ -92,10 +92,6 @@ class ReadOnlyAdminMixin:
         return False
 
 
-def _pretty_json(value) -> str:
-    return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
-
-
 def _action_page(modeladmin, request, queryset, *, title, intro, buttons, form=None):
     """The intermediate page of an action (confirmation, a comment); it posts back to the action."""
     return TemplateResponse(
@@ -144,7 +140,7 @@ class ApplicationCheckInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("details"))
     def details_display(self, obj):
-        return _pretty_json(obj.details)
+        return pretty_json(obj.details)
 
 
 class DecisionForm(forms.Form):
@@ -252,7 +248,7 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("submitted data"))
     def data_display(self, obj):
-        return _pretty_json(obj.data)
+        return pretty_json(obj.data)
 
     def has_decide_permission(self, request):
         return request.user.has_perm("registry.change_registrationapplication")

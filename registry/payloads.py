@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ehealth_portal.error_paths import error_paths
 from ehealth_portal.validators import (
     validate_edrpou,
     validate_person_name,
@@ -429,32 +430,14 @@ def legal_entity_payload_canonical(data: dict) -> bytes:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def payload_errors_flatten(errors: Any, path: str = "") -> dict[str, list[DjangoValidationError]]:
+def payload_errors_flatten(errors: Any) -> dict[str, list[DjangoValidationError]]:
     """DRF's nested errors → {"owner.tax_id": [ValidationError(message, code)], ...} (codes kept)."""
-    flat: dict[str, list[DjangoValidationError]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            if key in (serializers.api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS):
-                child = path
-            elif isinstance(key, int):  # DRF keys the errors of a list's items by index
-                child = f"{path}[{key}]"
-            else:
-                child = f"{path}.{key}" if path else str(key)
-            for name, items in payload_errors_flatten(value, child).items():
-                flat.setdefault(name, []).extend(items)
-    elif isinstance(errors, list) and all(isinstance(item, str) for item in errors):
-        flat[path or NON_FIELD_ERRORS] = [
-            DjangoValidationError(str(item), code=getattr(item, "code", None) or "invalid") for item in errors
+    return {
+        path or NON_FIELD_ERRORS: [
+            DjangoValidationError(str(item), code=getattr(item, "code", None) or "invalid") for item in items
         ]
-    elif isinstance(errors, list):
-        for index, value in enumerate(errors):
-            for name, items in payload_errors_flatten(value, f"{path}[{index}]").items():
-                flat.setdefault(name, []).extend(items)
-    else:
-        flat[path or NON_FIELD_ERRORS] = [
-            DjangoValidationError(str(errors), code=getattr(errors, "code", None) or "invalid")
-        ]
-    return flat
+        for path, items in error_paths(errors).items()
+    }
 
 
 def payload_full_name(person: dict) -> str:
