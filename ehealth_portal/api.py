@@ -130,12 +130,11 @@ def _drf_detail(error: DjangoValidationError) -> dict:
 
     Keys may be paths ("owner.tax_id", "addresses[0].zip"); they become "$.owner.tax_id" etc.
     """
-    groups = error.error_dict if hasattr(error, "error_dict") else {"non_field_errors": error.error_list}
     return {
         field: [
             exceptions.ErrorDetail(message, code=item.code or "invalid") for item in items for message in item
         ]
-        for field, items in groups.items()
+        for field, items in error.update_error_dict({}).items()  # non-field errors under "__all__"
     }
 
 

@@ -270,8 +270,7 @@ class LegalEntityListApi(APIView):
 
 
 def _codes(error: DjangoValidationError) -> set[str]:
-    items = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
-    return {item.code for errors in items for item in errors}
+    return {item.code for items in error.update_error_dict({}).values() for item in items}
 
 
 class LegalEntityDetailApi(APIView):

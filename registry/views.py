@@ -62,8 +62,7 @@ def invitation(request, token):
                 if problem:  # used or expired meanwhile
                     return _invitation_problem(request, problem)
                 # The password rules of the service go to the password field, the rest above the form.
-                errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-                for name, items in errors.items():
+                for name, items in error.update_error_dict({}).items():
                     form.add_error("password1" if name == "password" else None, items)
             else:
                 login(request, user, backend=ALLAUTH_BACKEND)
