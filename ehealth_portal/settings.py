@@ -8,6 +8,7 @@ Without DATABASE_URL the portal uses a SQLite file; without CELERY_BROKER_URL ta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -226,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.employee_requests_expire_task",
         "schedule": 3600.0,
     },
+    "pull-cnap-systems": {  # daily, at a quiet hour for CNAPs (Kyiv time)
+        "task": "monitoring.tasks.pull_runs_schedule_task",
+        "schedule": crontab(minute=30, hour=env.int("MONITORING_PULL_HOUR", default=3)),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------------
@@ -281,6 +286,29 @@ OWNER_POSITIONS = env.list(
 # Map tiles for the public map and the location picker (Leaflet URL template) and their attribution.
 MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+
+# --- Secrets at rest ------------------------------------------------------------------------------
+# Fernet keys, newest first (ehealth_portal.encryption). Development gets a fixed, published key.
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS",
+    default=["ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWluLXByb2Q="] if DEBUG else [],
+)
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (a Fernet key: `Fernet.generate_key()`).")
+
+# --- CNAP monitoring ------------------------------------------------------------------------------
+# The daily pull asks each system for [today - N days, today]: late updates are caught by re-pulls.
+MONITORING_PULL_WINDOW_DAYS = env.int("MONITORING_PULL_WINDOW_DAYS", default=7)
+MONITORING_PULL_PAGE_CAP = env.int("MONITORING_PULL_PAGE_CAP", default=2000)  # pages in one run
+MONITORING_PULL_MAX_PAGE_BYTES = env.int("MONITORING_PULL_MAX_PAGE_BYTES", default=16 * 1024 * 1024)
+MONITORING_PULL_CONNECT_TIMEOUT = env.float("MONITORING_PULL_CONNECT_TIMEOUT", default=5.0)
+MONITORING_PULL_READ_TIMEOUT = env.float("MONITORING_PULL_READ_TIMEOUT", default=30.0)
+MONITORING_PULL_RETRIES = env.int("MONITORING_PULL_RETRIES", default=4)  # network errors and 5xx only
+MONITORING_PULL_RETRY_BACKOFF = env.int("MONITORING_PULL_RETRY_BACKOFF", default=60)  # s, doubled each time
+MONITORING_FAILING_AFTER = env.int("MONITORING_FAILING_AFTER", default=3)  # failed runs in a row
+# Production refuses endpoints on private, loopback and link-local addresses (no SSRF into our
+# network); development and tests talk to the loopback simulator.
+MONITORING_ALLOW_PRIVATE_TARGETS = env.bool("MONITORING_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-0123456789-abcdefghi
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "false")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g=")
 
 from .settings import *  # noqa: E402,F403
 from .settings import STORAGES  # noqa: E402
@@ -24,3 +25,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Static files straight from the app folders: tests do not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+MONITORING_ALLOW_PRIVATE_TARGETS = True  # the CNAP simulator listens on loopback
+MONITORING_PULL_RETRY_BACKOFF = 0
