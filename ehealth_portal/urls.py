@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("registry.urls")),
 ]
 

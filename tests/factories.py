@@ -1,5 +1,7 @@
 """factory_boy factories shared by the test suite (one section per app)."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -83,3 +85,103 @@ class EdrRecordFactory(factory.django.DjangoModelFactory):
     heads = factory.LazyFunction(list)
     kveds = factory.LazyFunction(list)
     content_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+# --- Monitoring: registers, connected CNAP systems, appeals ---------------------------------------
+
+
+class AdministrativeServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.AdministrativeService"
+        django_get_or_create = ["identifier"]
+
+    identifier = factory.Sequence(lambda n: f"{n + 1:05d}")
+    name = factory.Sequence(lambda n: f"Адміністративна послуга {n}")
+    owner_name = "Міністерство цифрової трансформації України"
+
+
+class ServiceVariationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.ServiceVariation"
+        django_get_or_create = ["service", "identifier"]
+
+    service = factory.SubFactory(AdministrativeServiceFactory)
+    identifier = "1"
+    legal_term_days = 10
+    legal_term_working_days = False
+    legal_term_text = "10 календарних днів"
+
+
+class CnapFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.Cnap"
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: str(1000 + n))
+    name = factory.Sequence(lambda n: f"ЦНАП №{n}")
+    region = "Київська область"
+    state = "Діючий"
+
+
+class JoiningApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.JoiningApplication"
+
+    cnap = factory.SubFactory(CnapFactory)
+    organisation_edrpou = "38782323"
+    contact_email = factory.Sequence(lambda n: f"cnap{n}@example.gov.ua")
+    proposed_base_url = "http://127.0.0.1:8765/asc/1000/appeals/"
+    signed_content = "Заява про приєднання"
+    signature = b"test evidence"
+    signer_name = "Коваленко Олена Петрівна"
+    signer_drfo = "3185409128"
+    signer_edrpou = "38782323"
+
+
+class CnapSystemFactory(factory.django.DjangoModelFactory):
+    """A connected system; `password` is stored encrypted, like the admin does it."""
+
+    class Meta:
+        model = "monitoring.CnapSystem"
+        skip_postgeneration_save = True
+
+    cnap = factory.SubFactory(CnapFactory)
+    application = factory.SubFactory(JoiningApplicationFactory, cnap=factory.SelfAttribute("..cnap"))
+    name = "Вулик"
+    base_url = factory.LazyAttribute(lambda o: f"http://127.0.0.1:8765/asc/{o.cnap.code}/appeals/")
+    login = "erepository"
+    password = "pa$$word"
+
+
+class PullRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.PullRun"
+
+    system = factory.SubFactory(CnapSystemFactory)
+    trigger = "SCHEDULE"
+    window_start = factory.LazyFunction(lambda: datetime.date(2026, 11, 1))
+    window_end = factory.LazyFunction(lambda: datetime.date(2026, 11, 7))
+
+
+class AppealFactory(factory.django.DjangoModelFactory):
+    """A closed, on-time, positive appeal taken in person, unless told otherwise."""
+
+    class Meta:
+        model = "monitoring.Appeal"
+
+    system = factory.SubFactory(CnapSystemFactory)
+    cnap = factory.SelfAttribute("system.cnap")
+    appeal_id = factory.Sequence(lambda n: f"A-{n:07d}")
+    service = factory.SubFactory(AdministrativeServiceFactory)
+    channel = "offline"
+    applicant_type = "individual"
+    status = "issued"
+    result = "positive"
+    registered_at = factory.LazyFunction(lambda: datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.UTC))
+    decided_at = factory.LazyAttribute(lambda o: o.registered_at + datetime.timedelta(days=3))
+    issued_at = factory.LazyAttribute(lambda o: o.decided_at + datetime.timedelta(hours=20))
+    deadline_at = factory.LazyAttribute(lambda o: o.registered_at + datetime.timedelta(days=10))
+    processing_seconds = factory.LazyAttribute(
+        lambda o: int((o.decided_at - o.registered_at).total_seconds()) if o.decided_at else None
+    )
+    source_updated_at = factory.LazyAttribute(lambda o: o.issued_at or o.decided_at or o.registered_at)
