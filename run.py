@@ -26,6 +26,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 INSTALL_INPUTS = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
 INSTALL_STAMP = VENV / ".installed"
+SIMULATOR_PORT = 8765  # the demo CNAP's information system (manage.py cnap_simulator), loopback only
+SIMULATOR_URL = f"http://127.0.0.1:{SIMULATOR_PORT}"
 
 
 def step(message: str) -> None:
@@ -78,11 +80,16 @@ def setup(env: dict) -> None:
     run(PYTHON, "manage.py", "import_cnaps", demo / "cnaps.json", env=env)
     step("Preparing the development PKI and the demo data")
     run(PYTHON, "manage.py", "demo_data", env=env)
+    step("Connecting a demo CNAP whose information system is the local simulator")
+    run(PYTHON, "manage.py", "monitoring_demo", env=env)  # its default URL is SIMULATOR_URL
 
 
 def serve(env: dict) -> None:
     processes = [
-        subprocess.Popen([str(PYTHON), "manage.py", "runserver", "127.0.0.1:8000"], cwd=ROOT, env=env)
+        subprocess.Popen([str(PYTHON), "manage.py", "runserver", "127.0.0.1:8000"], cwd=ROOT, env=env),
+        subprocess.Popen(
+            [str(PYTHON), "manage.py", "cnap_simulator", "--port", str(SIMULATOR_PORT)], cwd=ROOT, env=env
+        ),
     ]
     if env.get("CELERY_BROKER_URL"):
         step("Starting a Celery worker with beat on " + env["CELERY_BROKER_URL"])
@@ -90,6 +97,7 @@ def serve(env: dict) -> None:
         processes.append(subprocess.Popen(worker, cwd=ROOT, env=env))
     else:
         step("No CELERY_BROKER_URL: tasks run inside the web process")
+    step(f"A simulated CNAP information system answers on {SIMULATOR_URL}/asc/<code>/appeals/")
     step("The portal is at http://127.0.0.1:8000 (the sent emails: http://127.0.0.1:8000/dev/outbox/)")
     try:
         while all(process.poll() is None for process in processes):
