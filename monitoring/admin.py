@@ -1,10 +1,34 @@
-from django.contrib import admin
+import datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ehealth_portal.admin import pretty_json
 
-from .models import AdministrativeService, Cnap, ServiceVariation
+from . import services
+from .forms import CnapSystemAdminForm, JoiningRejectForm, PullPeriodForm
+from .models import (
+    AdministrativeService,
+    Appeal,
+    Cnap,
+    CnapSystem,
+    JoiningApplication,
+    PullRun,
+    QuarantinedRecord,
+    ServiceVariation,
+)
 
 
 class ServiceVariationInline(admin.TabularInline):
@@ -75,3 +99,453 @@ class CnapAdmin(admin.ModelAdmin):
     @admin.display(description=_("registry entry"))
     def raw_entry(self, obj):
         return pretty_json(obj.raw)
+
+
+# --- Connecting CNAP systems ---------------------------------------------------------------------------
+# Applications, pull runs, appeals and quarantined records change only through services (which check the
+# state and record the operator) or the puller: the admin shows them read-only.
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _action_page(modeladmin, request, queryset, *, title, intro, form, button):
+    """An action's intermediate page with a form; it posts back to the action."""
+    return TemplateResponse(
+        request,
+        "admin/monitoring/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "queryset": queryset,
+            "form": form,
+            "button": button,
+            "action": request.POST["action"],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+def _errors_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@admin.register(JoiningApplication)
+class JoiningApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "cnap", "organisation_edrpou", "signer_name", "contact_email", "status"]
+    list_filter = ["status"]
+    search_fields = ["cnap__code", "cnap__name", "organisation_edrpou", "signer_name", "contact_email"]
+    list_select_related = ["cnap"]
+    date_hierarchy = "created_at"
+    fields = [
+        "status",
+        "connect_link",
+        "cnap",
+        "organisation_edrpou",
+        "contact_email",
+        "proposed_base_url",
+        "created_at",
+        "signer_name",
+        "signer_drfo",
+        "signer_edrpou",
+        "signed_at",
+        "evidence",
+        "signed_text",
+        "decided_by",
+        "decided_at",
+        "decision_comment",
+    ]
+    readonly_fields = fields
+    actions = ["reject"]
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:application_id>/signature/",
+                self.admin_site.admin_view(self.signature_view),
+                name="monitoring_joiningapplication_signature",
+            ),
+            *super().get_urls(),
+        ]
+
+    def signature_view(self, request, application_id):
+        """The CMS as the CNAP's official submitted it: the evidence of the application."""
+        application = get_object_or_404(JoiningApplication, pk=application_id)
+        if not self.has_view_permission(request, application):
+            raise PermissionDenied
+        response = HttpResponse(bytes(application.signature), content_type="application/pkcs7-signature")
+        response["Content-Disposition"] = (
+            f'attachment; filename="joining-{application.cnap.code}-{application.pk}.p7s"'
+        )
+        return response
+
+    @admin.display(description=_("signed evidence"))
+    def evidence(self, obj):
+        url = reverse("admin:monitoring_joiningapplication_signature", args=[obj.pk])
+        return format_html('<a href="{}" download>{}</a>', url, _("signature (.p7s)"))
+
+    @admin.display(description=_("signed application text"))
+    def signed_text(self, obj):
+        return format_html("<pre>{}</pre>", obj.signed_content)
+
+    @admin.display(description=_("system"))
+    def connect_link(self, obj):
+        system = obj.systems.order_by("-is_active", "-created_at").first()
+        if system is not None:
+            url = reverse("admin:monitoring_cnapsystem_change", args=[system.pk])
+            return format_html('<a href="{}">{}</a>', url, system)
+        if obj.status == JoiningApplication.Status.REJECTED:
+            return "—"
+        query = urlencode({"cnap": obj.cnap_id, "application": obj.pk, "base_url": obj.proposed_base_url})
+        url = f"{reverse('admin:monitoring_cnapsystem_add')}?{query}"
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Connect the system"))
+
+    def has_reject_permission(self, request):
+        return request.user.has_perm("monitoring.change_joiningapplication")
+
+    @admin.action(description=_("Reject with a comment"), permissions=["reject"])
+    def reject(self, request, queryset):
+        queryset = queryset.filter(status=JoiningApplication.Status.SUBMITTED).select_related("cnap")
+        if not queryset:
+            self.message_user(request, _("None of the selected applications is waiting."), messages.WARNING)
+            return None
+        form = JoiningRejectForm(request.POST if "_reject" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for application in queryset:
+                try:
+                    services.joining_application_reject(
+                        application=application, actor=request.user, comment=form.cleaned_data["comment"]
+                    )
+                    done += 1
+                except ValidationError as error:
+                    self.message_user(request, f"{application}: {_errors_text(error)}", messages.ERROR)
+            if done:
+                self.message_user(
+                    request,
+                    ngettext("Rejected %(count)d application.", "Rejected %(count)d applications.", done)
+                    % {"count": done},
+                    messages.SUCCESS,
+                )
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            title=_("Reject joining applications"),
+            intro=_("The CNAP receives the reason by email and may submit a new application."),
+            form=form,
+            button=("_reject", _("Reject")),
+        )
+
+
+class PullRunInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PullRun
+    fields = [
+        "created_at",
+        "trigger",
+        "status",
+        "window_start",
+        "window_end",
+        "records_received",
+        "records_quarantined",
+        "error_code",
+        "requested_by",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    extra = 0
+    show_change_link = True
+    verbose_name_plural = _("recent pull runs")
+
+
+RECENT_RUNS = 10
+
+
+@admin.register(CnapSystem)
+class CnapSystemAdmin(admin.ModelAdmin):
+    form = CnapSystemAdminForm
+    list_display = [
+        "cnap",
+        "name",
+        "base_url",
+        "is_active",
+        "last_pull_at",
+        "last_success_at",
+        "consecutive_failures",
+        "is_failing",
+    ]
+    list_filter = ["is_failing", "is_active", "cnap__region"]
+    search_fields = ["cnap__code", "cnap__name", "name", "base_url"]
+    list_select_related = ["cnap"]
+    health_fields = ["last_pull_at", "last_success_at", "consecutive_failures", "is_failing"]
+    inlines = [PullRunInline]
+    actions = ["connection_test", "pull_now", "pull_period"]
+
+    def get_fieldsets(self, request, obj=None):
+        connection = ["cnap", "application", "name", "base_url", "login", "password", "is_active"]
+        if obj is None:
+            return [(None, {"fields": connection})]
+        return [
+            (None, {"fields": connection}),
+            (_("Health"), {"fields": [*self.health_fields, "created_by", "created_at"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The CNAP and the application are the evidence the system was connected on: fixed.
+        return ["cnap", "application", *self.health_fields, "created_by", "created_at"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, PullRunInline) and obj is not None:
+            recent = obj.pull_runs.order_by("-created_at").values("pk")[:RECENT_RUNS]
+            kwargs["queryset"] = kwargs["queryset"].filter(pk__in=recent)
+        return kwargs
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # appeals refer to the system: deactivate it instead
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            services.cnap_system_update(
+                system=obj,
+                actor=request.user,
+                password=data["password"] or None,
+                **{name: data[name] for name in ("name", "base_url", "login", "is_active")},
+            )
+        else:
+            system = services.cnap_system_connect(
+                application=data["application"],
+                name=data["name"],
+                base_url=data["base_url"],
+                login=data["login"],
+                password=data["password"],
+                actor=request.user,
+            )
+            obj.pk = system.pk  # the admin goes on with the object it validated (log entry, redirect)
+            obj._state.adding = False
+        obj.refresh_from_db()
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # A service refused what the form accepted (e.g. another active system appeared meanwhile).
+            self.message_user(request, _errors_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    # --- Actions ------------------------------------------------------------------------------------
+
+    def has_pull_permission(self, request):
+        return request.user.has_perm("monitoring.change_cnapsystem")
+
+    @admin.action(description=_("Test connection (one day)"), permissions=["pull"])
+    def connection_test(self, request, queryset):
+        from .pulling import connection_test
+
+        for system in queryset.select_related("cnap"):
+            run = connection_test(system=system, actor=request.user)
+            if run.status == PullRun.Status.SUCCEEDED:
+                self.message_user(
+                    request,
+                    _("%(system)s: the connection works, %(records)d records for %(day)s.")
+                    % {"system": system, "records": run.records_received, "day": run.window_start},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, _connection_failure(system, run), messages.ERROR)
+
+    @admin.action(description=_("Pull now"), permissions=["pull"])
+    def pull_now(self, request, queryset):
+        end = timezone.localdate()
+        start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS - 1)
+        self._pull(request, queryset, start, end)
+
+    @admin.action(description=_("Re-pull a period…"), permissions=["pull"])
+    def pull_period(self, request, queryset):
+        form = PullPeriodForm(request.POST if "_pull" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._pull(request, queryset, form.cleaned_data["window_start"], form.cleaned_data["window_end"])
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            title=_("Re-pull a period"),
+            intro=_(
+                "The systems are asked again for every appeal created or updated in the period (both days "
+                "included); the appeals are updated in place."
+            ),
+            form=form,
+            button=("_pull", _("Pull")),
+        )
+
+    def _pull(self, request, queryset, start, end):
+        from .pulling import pull_run_request
+
+        runs = []
+        for system in queryset.filter(is_active=True):
+            runs += pull_run_request(
+                system=system,
+                window_start=start,
+                window_end=end,
+                trigger=PullRun.Trigger.MANUAL,
+                actor=request.user,
+            )
+        if not runs:
+            self.message_user(request, _("None of the selected systems is active."), messages.WARNING)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "Requested %(count)d pull run for %(start)s…%(end)s; see the pull runs for the outcome.",
+                "Requested %(count)d pull runs for %(start)s…%(end)s; see the pull runs for the outcome.",
+                len(runs),
+            )
+            % {"count": len(runs), "start": start, "end": end},
+            messages.SUCCESS,
+        )
+
+
+def _connection_failure(system, run) -> str:
+    details = run.error_message or run.error_code or run.get_status_display()
+    if run.http_status:
+        return _("%(system)s: the connection failed (HTTP %(status)s): %(details)s") % {
+            "system": system,
+            "status": run.http_status,
+            "details": details,
+        }
+    return _("%(system)s: the connection failed: %(details)s") % {"system": system, "details": details}
+
+
+@admin.register(PullRun)
+class PullRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "system",
+        "trigger",
+        "status",
+        "window_start",
+        "window_end",
+        "pages",
+        "records_received",
+        "records_created",
+        "records_updated",
+        "records_quarantined",
+        "error_code",
+        "duration_display",
+        "requested_by",
+    ]
+    list_filter = ["status", "trigger", "system__is_failing"]
+    search_fields = ["system__cnap__code", "system__name", "error_code"]
+    list_select_related = ["system__cnap", "requested_by"]
+    date_hierarchy = "created_at"
+    fields = [
+        "system",
+        "trigger",
+        "status",
+        "window_start",
+        "window_end",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration_display",
+        "attempts",
+        "pages",
+        "records_received",
+        "records_created",
+        "records_updated",
+        "records_quarantined",
+        "http_status",
+        "error_code",
+        "error_message",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("duration"))
+    def duration_display(self, obj):
+        duration = obj.duration
+        return "—" if duration is None else f"{duration.total_seconds():.1f} s"
+
+
+@admin.register(QuarantinedRecord)
+class QuarantinedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["last_seen_at", "system", "record_key", "appeal_id", "reasons_summary", "times_seen"]
+    list_filter = ["system__cnap__region"]
+    search_fields = ["record_key", "appeal_id", "system__cnap__code"]
+    list_select_related = ["system__cnap"]
+    fields = [
+        "system",
+        "run",
+        "record_key",
+        "appeal_id",
+        "times_seen",
+        "first_seen_at",
+        "last_seen_at",
+        "reasons_display",
+        "record_display",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("reasons"))
+    def reasons_summary(self, obj):
+        return "; ".join(_reason_lines(obj.reasons))
+
+    @admin.display(description=_("reasons"))
+    def reasons_display(self, obj):
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((line,) for line in _reason_lines(obj.reasons))),
+        )
+
+    @admin.display(description=_("record as received"))
+    def record_display(self, obj):
+        return pretty_json(obj.record)
+
+
+def _reason_lines(reasons) -> list[str]:
+    """The puller's reasons ({"path", "code", "message"}) as "path: message" lines."""
+    return [
+        f"{reason['path']}: {reason['message']}" if reason.get("path") else reason["message"]
+        for reason in reasons
+    ]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Appeals as the CNAP systems reported them: operators look, never edit."""
+
+    list_display = [
+        "appeal_id",
+        "cnap",
+        "service",
+        "channel",
+        "status",
+        "result",
+        "registered_at",
+        "decided_at",
+        "deadline_at",
+        "rating",
+    ]
+    list_filter = ["channel", "status", "result", "is_test", "cnap__region"]
+    search_fields = ["appeal_id", "cnap__code", "service__identifier"]
+    list_select_related = ["cnap", "service", "system"]
+    date_hierarchy = "registered_at"
+    show_full_result_count = False  # counting millions of appeals on every page is slow

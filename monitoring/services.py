@@ -1,13 +1,29 @@
-"""Writes of the monitoring app: imports of the Diia reference dumps ({"entries": [...]})."""
+"""Writes of the monitoring app: imports of the Diia reference dumps ({"entries": [...]}), CNAPs'
+signed joining applications, and the CNAP systems operators connect."""
 
+import datetime
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
-from .models import AdministrativeService, Cnap, ServiceVariation
+from ehealth_portal import encryption
+from ehealth_portal.services import email_queue
+from ehealth_portal.signatures import SignatureError, verify_signature
+from ehealth_portal.validators import validate_edrpou
+
+from .models import AdministrativeService, Cnap, CnapSystem, JoiningApplication, ServiceVariation
+
+logger = logging.getLogger(__name__)
 
 # The registry's `state` of a working CNAP; "Тимчасово закритий" and "Закритий назавжди" are not.
 CNAP_STATE_ACTIVE = "діючий"
@@ -299,3 +315,316 @@ def _changed_save(instance: models.Model, fields: dict[str, Any]) -> bool:
             changed.append("updated_at")
         instance.save(update_fields=changed)
     return bool(changed)
+
+
+# --- Joining: a CNAP's signed application ----------------------------------------------------------
+
+# The signed document is the same for every reader and every UI language, so it stays in Ukrainian.
+JOINING_TEXT_TEMPLATE = (
+    "Заява про приєднання інформаційної системи ЦНАП до системи онлайн-моніторингу та оцінки якості "
+    "надання адміністративних послуг\n"
+    "\n"
+    "ЦНАП: {cnap_code} — {cnap_name}\n"
+    "Код ЄДРПОУ органу, що утворив ЦНАП: {edrpou}\n"
+    "Адреса точки доступу до даних про звернення: {base_url}\n"
+    "Електронна пошта для зв'язку: {email}\n"
+    "\n"
+    "Просимо підключити інформаційну систему ЦНАП до системи онлайн-моніторингу: вона віддаватиме дані "
+    "про звернення за вказаною адресою (GET ?start_date=РРРР-ММ-ДД&end_date=РРРР-ММ-ДД, HTTP Basic Auth). "
+    "Логін і пароль доступу передамо оператору окремо. Звернення не містять персональних даних "
+    "заявників.\n"
+    "\n"
+    "Дата: {day}\n"
+)
+# A text dated this many days back is still accepted: signing may take a while after it is shown.
+JOINING_TEXT_VALID_DAYS = 7
+SIGNATURE_FIELD = "signature"
+
+
+def joining_application_text(
+    *, cnap: Cnap, organisation_edrpou: str, contact_email: str, proposed_base_url: str, day: datetime.date
+) -> str:
+    """The exact application text the body's official signs (deterministic for the same input)."""
+    return JOINING_TEXT_TEMPLATE.format(
+        cnap_code=cnap.code,
+        cnap_name=cnap.name,
+        edrpou=organisation_edrpou,
+        base_url=proposed_base_url,
+        email=contact_email,
+        day=day.strftime("%d.%m.%Y"),
+    )
+
+
+def endpoint_url_validate(value: str) -> None:
+    """A CNAP endpoint: an absolute https URL (plain http only in development, for the simulator).
+
+    Basic Auth credentials travel with every request, so production never sends them unencrypted.
+    """
+    URLValidator(schemes=["http", "https"])(value)
+    parts = urlsplit(value)
+    if parts.scheme != "https" and not settings.DEBUG:
+        raise ValidationError(_("Use an https:// address: the login and password travel with every request."))
+    if parts.username or parts.password:
+        raise ValidationError(_("Do not put the login or password into the address."))
+
+
+def _field_error(field_name: str, message, code: str, **params) -> ValidationError:
+    return ValidationError({field_name: [ValidationError(message, code=code, params=params or None)]})
+
+
+def _joining_fields_validate(
+    *, cnap: Cnap, organisation_edrpou: str, contact_email: str, proposed_base_url: str
+) -> None:
+    errors: dict[str, list] = {}
+    if not cnap.is_active:
+        errors["cnap"] = [
+            ValidationError(_("This CNAP is not active in the CNAP registry."), code="cnap_inactive")
+        ]
+    for name, validator, value in (
+        ("organisation_edrpou", validate_edrpou, organisation_edrpou),
+        ("contact_email", validate_email, contact_email),
+        ("proposed_base_url", endpoint_url_validate, proposed_base_url),
+    ):
+        try:
+            validator(value)
+        except ValidationError as error:
+            errors[name] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+def _signed_text_is_the_application(*, signed_content: str, **fields) -> bool:
+    today = timezone.localdate()
+    return any(
+        signed_content == joining_application_text(**fields, day=today - datetime.timedelta(days=back))
+        for back in range(JOINING_TEXT_VALID_DAYS + 1)
+    )
+
+
+def joining_application_submit(
+    *,
+    cnap: Cnap,
+    organisation_edrpou: str,
+    contact_email: str,
+    proposed_base_url: str,
+    signed_content: str,
+    signature: bytes,
+) -> JoiningApplication:
+    """Store a CNAP's signed application (SUBMITTED) and email the contact a receipt.
+
+    The signature must verify over exactly `signed_content`, which must be the application text for
+    these fields (dated within JOINING_TEXT_VALID_DAYS), signed by an official of the body whose
+    EDRPOU is given. Any refusal is a ValidationError by field; nothing is stored then.
+    """
+    _joining_fields_validate(
+        cnap=cnap,
+        organisation_edrpou=organisation_edrpou,
+        contact_email=contact_email,
+        proposed_base_url=proposed_base_url,
+    )
+    if len(signature) > settings.SIGNATURE_MAX_BYTES:
+        raise _field_error(SIGNATURE_FIELD, SignatureError("too_large").message, "too_large")
+    try:
+        document = verify_signature(signature, content=signed_content.encode("utf-8"))
+    except SignatureError as error:
+        raise _field_error(SIGNATURE_FIELD, error.message, error.code) from error
+    if not _signed_text_is_the_application(
+        signed_content=signed_content,
+        cnap=cnap,
+        organisation_edrpou=organisation_edrpou,
+        contact_email=contact_email,
+        proposed_base_url=proposed_base_url,
+    ):
+        raise _field_error(
+            SIGNATURE_FIELD,
+            _(
+                "The signed text is not this application's text. Download the text again and sign it unchanged."
+            ),
+            "text_mismatch",
+        )
+    signer = document.signer
+    if signer.is_stamp:
+        raise _field_error(
+            SIGNATURE_FIELD,
+            _("The application is signed with a seal. An official of the body must sign it personally."),
+            "signer_is_stamp",
+        )
+    if signer.edrpou != organisation_edrpou:
+        raise _field_error(
+            SIGNATURE_FIELD,
+            _(
+                "The signer's certificate belongs to the body with EDRPOU %(signer)s, not %(given)s. "
+                "An official of the body that runs the CNAP must sign."
+            ),
+            "edrpou_mismatch",
+            signer=signer.edrpou or "—",
+            given=organisation_edrpou,
+        )
+    with transaction.atomic():
+        application = JoiningApplication.objects.create(
+            cnap=cnap,
+            organisation_edrpou=organisation_edrpou,
+            contact_email=contact_email.strip().lower(),
+            proposed_base_url=proposed_base_url,
+            signed_content=signed_content,
+            signature=signature,
+            signer_name=_signer_name(signer),
+            signer_drfo=signer.drfo or "",
+            signer_edrpou=signer.edrpou or "",
+            signed_at=signer.signing_time,
+        )
+        # Outgoing mail is written in the portal's language, whatever the applicant's page language.
+        with translation.override(settings.LANGUAGE_CODE):
+            email_queue(
+                to=application.contact_email,
+                subject=str(_("Your application to join the CNAP monitoring has been received")),
+                text_body=render_to_string(
+                    "monitoring/emails/joining_submitted.txt", {"application": application}
+                ),
+            )
+    return application
+
+
+def _signer_name(signer) -> str:
+    parts = [part for part in (signer.surname, signer.given_names) if part]
+    return " ".join(parts) or signer.common_name or ""
+
+
+@transaction.atomic
+def joining_application_reject(*, application: JoiningApplication, actor, comment: str) -> JoiningApplication:
+    """Reject a submitted application with the reason (emailed to the contact address)."""
+    comment = comment.strip()
+    if not comment:
+        raise _field_error("comment", _("Write the reason: the CNAP receives it."), "required")
+    application = JoiningApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != JoiningApplication.Status.SUBMITTED:
+        raise ValidationError(
+            _("Only a submitted application can be rejected; this one is %(status)s."),
+            code="not_submitted",
+            params={"status": application.get_status_display()},
+        )
+    application.status = JoiningApplication.Status.REJECTED
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.decision_comment = comment
+    application.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    with translation.override(settings.LANGUAGE_CODE):
+        email_queue(
+            to=application.contact_email,
+            subject=str(_("Your application to join the CNAP monitoring was rejected")),
+            text_body=render_to_string(
+                "monitoring/emails/joining_rejected.txt", {"application": application}
+            ),
+            created_by=actor,
+        )
+    return application
+
+
+# --- CNAP systems ------------------------------------------------------------------------------------
+
+SYSTEM_UPDATABLE_FIELDS = {"name", "base_url", "login", "is_active"}
+
+
+def _system_fields_validate(*, base_url: str | None = None, login: str | None = None) -> None:
+    errors: dict[str, list] = {}
+    if base_url is not None:
+        try:
+            endpoint_url_validate(base_url)
+        except ValidationError as error:
+            errors["base_url"] = error.error_list
+    if login is not None and (not login or ":" in login):
+        errors["login"] = [
+            ValidationError(_("Enter the Basic Auth login (without a colon)."), code="invalid_login")
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _password_validate(password: str) -> None:
+    if not password:
+        raise _field_error("password", _("Enter the Basic Auth password."), "required")
+
+
+def _active_system_exists(*, cnap: Cnap, exclude_pk=None) -> bool:
+    return CnapSystem.objects.filter(cnap=cnap, is_active=True).exclude(pk=exclude_pk).exists()
+
+
+@transaction.atomic
+def cnap_system_connect(
+    *, application: JoiningApplication, name: str, base_url: str, login: str, password: str, actor
+) -> CnapSystem:
+    """Connect the CNAP's system on its application (which becomes CONNECTED); the password is encrypted."""
+    application = JoiningApplication.objects.select_for_update().select_related("cnap").get(pk=application.pk)
+    if application.status == JoiningApplication.Status.REJECTED:
+        raise _field_error(
+            "application", _("This application was rejected: a system cannot be connected on it."), "rejected"
+        )
+    _system_fields_validate(base_url=base_url, login=login)
+    _password_validate(password)
+    if _active_system_exists(cnap=application.cnap):
+        raise _field_error(
+            "cnap",
+            _("This CNAP already has an active system. Deactivate it first or change it."),
+            "system_exists",
+        )
+    system = CnapSystem(
+        cnap=application.cnap,
+        application=application,
+        name=name,
+        base_url=base_url,
+        login=login,
+        created_by=actor,
+    )
+    system.password = password
+    system.save()
+    if application.status != JoiningApplication.Status.CONNECTED:
+        application.status = JoiningApplication.Status.CONNECTED
+        application.decided_by = actor
+        application.decided_at = timezone.now()
+        application.save(update_fields=["status", "decided_by", "decided_at"])
+    logger.info("CNAP %s: system %s connected by %s", application.cnap.code, system.pk, actor)
+    return system
+
+
+@transaction.atomic
+def cnap_system_update(*, system: CnapSystem, actor, password: str | None = None, **fields) -> CnapSystem:
+    """Change a system's name, base URL, login or activity; a non-empty `password` replaces the stored one.
+
+    An empty or None password keeps the stored one (the admin never shows it back).
+    """
+    unknown = set(fields) - SYSTEM_UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"cnap_system_update cannot change {sorted(unknown)}")
+    system = CnapSystem.objects.select_for_update().get(pk=system.pk)
+    _system_fields_validate(base_url=fields.get("base_url"), login=fields.get("login"))
+    reactivated = fields.get("is_active") and not system.is_active
+    if reactivated and _active_system_exists(cnap=system.cnap, exclude_pk=system.pk):
+        raise _field_error("is_active", _("This CNAP already has another active system."), "system_exists")
+    changed = [name for name, value in fields.items() if getattr(system, name) != value]
+    for name in changed:
+        setattr(system, name, fields[name])
+    if password:
+        system.password = password
+        changed.append("password_encrypted")
+    if changed:
+        system.save(update_fields=[*changed, "updated_at"])
+        logger.info("CNAP system %s: %s changed by %s", system.pk, ", ".join(changed), actor)
+    return system
+
+
+@transaction.atomic
+def cnap_system_passwords_rotate() -> int:
+    """Re-encrypt every system's password with the newest FIELD_ENCRYPTION_KEYS key; all or nothing.
+
+    Raises SecretUnreadable naming the first system whose password no configured key decrypts.
+    """
+    systems = list(CnapSystem.objects.select_for_update().select_related("cnap").order_by("pk"))
+    for system in systems:
+        try:
+            system.password_encrypted = encryption.rotate(system.password_encrypted)
+        except encryption.SecretUnreadable as error:
+            raise encryption.SecretUnreadable(
+                f"the password of system {system.pk} ({system}) cannot be decrypted with the configured keys"
+            ) from error
+    CnapSystem.objects.bulk_update(systems, ["password_encrypted"])
+    return len(systems)
