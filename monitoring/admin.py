@@ -233,7 +233,11 @@ class JoiningApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if done:
                 self.message_user(
                     request,
-                    ngettext("Rejected %(count)d application.", "Rejected %(count)d applications.", done)
+                    ngettext(
+                        "Rejected %(count)d joining application.",
+                        "Rejected %(count)d joining applications.",
+                        done,
+                    )
                     % {"count": done},
                     messages.SUCCESS,
                 )

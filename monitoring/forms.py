@@ -6,6 +6,7 @@ import binascii
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +128,12 @@ class JoinSignForm(forms.Form):
 # --- Admin -----------------------------------------------------------------------------------------
 
 
+def _formfield_https(model_field, **kwargs):
+    if isinstance(model_field, models.URLField):
+        kwargs["assume_scheme"] = "https"  # an address typed without a scheme is meant encrypted
+    return model_field.formfield(**kwargs)
+
+
 class CnapSystemAdminForm(forms.ModelForm):
     """A system's connection data; the password is write-only (never rendered back)."""
 
@@ -141,6 +148,7 @@ class CnapSystemAdminForm(forms.ModelForm):
     class Meta:
         model = CnapSystem
         fields = ["cnap", "application", "name", "base_url", "login", "is_active"]
+        formfield_callback = _formfield_https
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
