@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -13,7 +14,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from ehealth_portal.admin import pretty_json
 
@@ -233,12 +233,7 @@ class JoiningApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if done:
                 self.message_user(
                     request,
-                    ngettext(
-                        "Rejected %(count)d joining application.",
-                        "Rejected %(count)d joining applications.",
-                        done,
-                    )
-                    % {"count": done},
+                    _("Joining applications rejected: %(count)d.") % {"count": done},
                     messages.SUCCESS,
                 )
             return None
@@ -270,15 +265,16 @@ class PullRunInline(ReadOnlyAdminMixin, admin.TabularInline):
     ordering = ["-created_at"]
     extra = 0
     show_change_link = True
-    verbose_name_plural = _("recent pull runs")
+    verbose_name_plural = _("the ten latest pull runs")
 
 
-RECENT_RUNS = 10
+RECENT_RUNS = 10  # the inline's title says "ten"
 
 
 @admin.register(CnapSystem)
 class CnapSystemAdmin(admin.ModelAdmin):
     form = CnapSystemAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the admin's own callback wins
     list_display = [
         "cnap",
         "name",
@@ -375,13 +371,13 @@ class CnapSystemAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _connection_failure(system, run), messages.ERROR)
 
-    @admin.action(description=_("Pull now"), permissions=["pull"])
+    @admin.action(description=_("Pull the last days now"), permissions=["pull"])
     def pull_now(self, request, queryset):
         end = timezone.localdate()
         start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS - 1)
         self._pull(request, queryset, start, end)
 
-    @admin.action(description=_("Re-pull a period…"), permissions=["pull"])
+    @admin.action(description=_("Pull the appeals of a period again…"), permissions=["pull"])
     def pull_period(self, request, queryset):
         form = PullPeriodForm(request.POST if "_pull" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -391,13 +387,13 @@ class CnapSystemAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            title=_("Re-pull a period"),
+            title=_("Pull the appeals of a period again"),
             intro=_(
                 "The systems are asked again for every appeal created or updated in the period (both days "
                 "included); the appeals are updated in place."
             ),
             form=form,
-            button=("_pull", _("Pull")),
+            button=("_pull", _("Start the pull")),
         )
 
     def _pull(self, request, queryset, start, end):
@@ -417,11 +413,7 @@ class CnapSystemAdmin(admin.ModelAdmin):
             return
         self.message_user(
             request,
-            ngettext(
-                "Requested %(count)d pull run for %(start)s…%(end)s; see the pull runs for the outcome.",
-                "Requested %(count)d pull runs for %(start)s…%(end)s; see the pull runs for the outcome.",
-                len(runs),
-            )
+            _("Pull runs queued: %(count)d (%(start)s…%(end)s); the pull runs show the outcome.")
             % {"count": len(runs), "start": start, "end": end},
             messages.SUCCESS,
         )
