@@ -383,11 +383,14 @@ def test_broken_version_before_a_valid_one_in_the_page_is_not_quarantined(system
 
 
 def test_broken_version_after_a_valid_one_is_quarantined_and_the_valid_one_stored(system, run):
+    ingest(system, run, record(status="done"))
+
     result = ingest(system, run, record(), record(status="done"))
 
     assert result == IngestResult(created=1, quarantined=1)
     assert Appeal.objects.get().status == "issued"
-    assert QuarantinedRecord.objects.get().record_key == "A-2026-000123"
+    kept = QuarantinedRecord.objects.get()
+    assert (kept.record_key, kept.times_seen) == ("A-2026-000123", 2)
 
 
 def test_mixed_page_keeps_the_counts(system, run):
