@@ -77,7 +77,7 @@ class JoinSignForm(forms.Form):
             "an attached or a detached signature, in DER, PEM or base64."
         ),
     )
-    signature_base64 = forms.CharField(required=False, widget=forms.HiddenInput)
+    signature_base64 = forms.CharField(label=_("Signature"), required=False, widget=forms.HiddenInput)
 
     def clean_signature(self):
         upload = self.cleaned_data.get("signature")

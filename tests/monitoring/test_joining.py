@@ -120,7 +120,7 @@ def test_details_page_offers_active_cnaps_only(client, cnap):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"organisation_edrpou": "04012515"}, "ЄДРПОУ"),
+        ({"organisation_edrpou": "04012515"}, "Неправильна контрольна цифра коду ЄДРПОУ."),
         ({"proposed_base_url": "http://cnap.example.gov.ua/appeals/"}, "Вкажіть адресу https://"),
         ({"proposed_base_url": "https://erepository:secret@cnap.example.gov.ua/"}, "Не вказуйте логін"),
         ({"cnap": "9009"}, "Виберіть діючий ЦНАП зі списку."),
@@ -162,6 +162,9 @@ def test_apply_sign_and_submit(client, cnap, pki, django_capture_on_commit_callb
     ):
         assert expected in text and expected in page
     assert base64.b64encode(text.encode()).decode() in page  # what the browser signs
+    # The in-browser signing (registration-sign.js) writes into the hidden field the form posts.
+    assert 'data-signature-input="id_signature_base64"' in page and 'id="id_signature_base64"' in page
+    assert "js/registration-sign.js" in page and "vendor/pkijs/ehealth-sign.js" in page
 
     download = client.get(f"{JOIN}?step=text")
     assert download.content == text.encode("utf-8")
