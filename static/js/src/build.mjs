@@ -2,6 +2,7 @@
 //   static/vendor/pkijs/ehealth-sign.js  <- static/js/src/sign.js with pkijs/asn1js (window.EhealthSign)
 //   static/vendor/pkijs/LICENSES.txt     <- the licences of the bundled packages
 //   static/vendor/leaflet/               <- node_modules/leaflet/dist (leaflet.js, .map, .css, images/)
+//   static/vendor/chartjs/               <- node_modules/chart.js/dist/chart.umd.min.js (+ .map, LICENSE.md)
 // The output is deterministic (no dates), so a rebuild with the same lock file changes nothing.
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -64,3 +65,13 @@ for (const file of ["leaflet.js", "leaflet.js.map", "leaflet.css", "images"]) {
 }
 cpSync(join(modules, "leaflet", "LICENSE"), join(leaflet, "LICENSE"));
 console.log(`copied ${version("leaflet")} to static/vendor/leaflet/`);
+
+// Chart.js ships a minified UMD build (window.Chart); copied as is, with the source map it names.
+const chartjs = join(vendor, "chartjs");
+rmSync(chartjs, { recursive: true, force: true });
+mkdirSync(chartjs, { recursive: true });
+for (const file of ["chart.umd.min.js", "chart.umd.min.js.map"]) {
+  cpSync(join(modules, "chart.js", "dist", file), join(chartjs, file));
+}
+cpSync(join(modules, "chart.js", "LICENSE.md"), join(chartjs, "LICENSE.md"));
+console.log(`copied ${version("chart.js")} to static/vendor/chartjs/`);
