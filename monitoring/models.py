@@ -343,10 +343,13 @@ class Appeal(models.Model):
         POSITIVE = "positive", _("positive")
         REFUSAL = "refusal", _("refusal")
 
+    # No single-column indexes on the codes: the unique (cnap, appeal_id) and the (service,
+    # registered_at) indexes lead with them, and each extra index slows every ingested page.
     cnap = models.ForeignKey(
         Cnap,
         to_field="code",
         db_column="cnap_code",
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="appeals",
         verbose_name=_("CNAP"),
@@ -356,6 +359,7 @@ class Appeal(models.Model):
         AdministrativeService,
         to_field="identifier",
         db_column="service_code",
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="appeals",
         verbose_name=_("service"),
