@@ -1,0 +1,320 @@
+"""Pull runs: requesting, scheduling and executing pulls of CNAP systems' appeals, and connection tests.
+
+A run fetches its window page by page; each page is ingested and counted in its own transaction, so
+a failure on page 3 keeps pages 1-2 and a later pull (re-asking the same window) completes the rest.
+Network errors, timeouts, 429 and 5xx are retried with backoff; anything else fails the run at once.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from ehealth_portal import encryption
+from ehealth_portal.models import User
+from ehealth_portal.services import email_queue
+
+from .client import PullError, fetch_pages
+from .models import CnapSystem, PullRun
+
+logger = logging.getLogger(__name__)
+
+MAX_RUN_DAYS = 31  # the contract caps one request's range
+ACTIVE_STATUSES = (PullRun.Status.QUEUED, PullRun.Status.RUNNING, PullRun.Status.RETRYING)
+
+
+class PullRetry(Exception):
+    """The run failed in a way worth another attempt after `countdown` seconds (the task retries)."""
+
+    def __init__(self, run_id: int, countdown: int):
+        super().__init__(f"pull run {run_id}: retry in {countdown} s")
+        self.run_id = run_id
+        self.countdown = countdown
+
+
+# --- Requesting and scheduling -------------------------------------------------------------------
+
+
+def _windows(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
+    windows = []
+    while start <= end:
+        last = min(end, start + datetime.timedelta(days=MAX_RUN_DAYS - 1))
+        windows.append((start, last))
+        start = last + datetime.timedelta(days=1)
+    return windows
+
+
+@transaction.atomic
+def pull_run_request(
+    *, system: CnapSystem, window_start: datetime.date, window_end: datetime.date, trigger: str, actor=None
+) -> list[PullRun]:
+    """Queue pulls of the system's appeals for the window (both days included, Kyiv dates).
+
+    A window longer than 31 days becomes several runs. Each run is executed by a task after commit.
+    """
+    from .tasks import pull_run_execute_task  # tasks import this module
+
+    if trigger not in (PullRun.Trigger.SCHEDULE, PullRun.Trigger.MANUAL):
+        raise ValueError(f"pull_run_request cannot queue a {trigger} run")
+    errors = []
+    if window_start > window_end:
+        errors.append(ValidationError(_("The period starts after it ends."), code="window_order"))
+    if window_end > timezone.localdate():
+        errors.append(ValidationError(_("The period cannot end in the future."), code="window_future"))
+    if not system.is_active:
+        errors.append(
+            ValidationError(
+                _("The system %(system)s is not active."), code="system_inactive", params={"system": system}
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    runs = PullRun.objects.bulk_create(
+        PullRun(system=system, trigger=trigger, window_start=start, window_end=end, requested_by=actor)
+        for start, end in _windows(window_start, window_end)
+    )
+    for run in runs:
+        pull_run_execute_task.delay_on_commit(run.pk)
+    logger.info(
+        "CNAP system %s: %d pull run(s) for %s..%s requested (%s) by %s",
+        system.pk,
+        len(runs),
+        window_start,
+        window_end,
+        trigger,
+        actor,
+    )
+    return runs
+
+
+def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
+    """Queue the daily pull of [today − MONITORING_PULL_WINDOW_DAYS, today] for every active system.
+
+    Idempotent for the day: a system with a scheduled run of the same window that is queued, running,
+    retrying or succeeded gets no second one (a failed one is pulled again).
+    """
+    today = today or timezone.localdate()
+    start = today - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)
+    runs = []
+    for system_id in CnapSystem.objects.filter(is_active=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            # The lock makes two schedulers (a beat restart) wait for each other on the same system.
+            system = CnapSystem.objects.select_for_update().filter(pk=system_id, is_active=True).first()
+            if system is None:
+                continue
+            exists = PullRun.objects.filter(
+                system=system,
+                trigger=PullRun.Trigger.SCHEDULE,
+                window_start=start,
+                window_end=today,
+                status__in=[*ACTIVE_STATUSES, PullRun.Status.SUCCEEDED],
+            ).exists()
+            if not exists:
+                runs += pull_run_request(
+                    system=system, window_start=start, window_end=today, trigger=PullRun.Trigger.SCHEDULE
+                )
+    return runs
+
+
+# --- Executing ----------------------------------------------------------------------------------------
+
+
+def _claim(run_id: int) -> bool:
+    """Mark the run RUNNING for one more attempt, unless it is finished or another worker has it.
+
+    A run left RUNNING longer than a task may live belonged to a worker that died: it is taken over.
+    """
+    now = timezone.now()
+    abandoned = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimable = Q(status__in=[PullRun.Status.QUEUED, PullRun.Status.RETRYING]) | Q(
+        status=PullRun.Status.RUNNING, started_at__lt=abandoned
+    )
+    # One conditional UPDATE: of two workers given the same run, exactly one gets it.
+    return bool(
+        PullRun.objects.filter(claimable, pk=run_id).update(
+            status=PullRun.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            finished_at=None,
+            # What the attempt received; created/updated add up over attempts (what the run changed).
+            pages=0,
+            records_received=0,
+            records_quarantined=0,
+            http_status=None,
+            error_code="",
+            error_message="",
+        )
+    )
+
+
+def pull_run_execute(*, run_id: int) -> PullRun:
+    """Execute one attempt of a queued or retrying run; a finished or running run is left alone.
+
+    Raises PullRetry when the attempt failed in a retryable way and attempts remain.
+    """
+    from .ingest import appeals_ingest
+
+    if not _claim(run_id):
+        return PullRun.objects.get(pk=run_id)
+    run = PullRun.objects.select_related("system__cnap").get(pk=run_id)
+    system = run.system
+    try:
+        password = system.password
+    except encryption.SecretUnreadable:
+        return _run_fail(
+            run,
+            PullError(
+                "secret_unreadable", str(_("The stored password cannot be decrypted; enter it again."))
+            ),
+        )
+    try:
+        pages = fetch_pages(
+            base_url=system.base_url,
+            login=system.login,
+            password=password,
+            start=run.window_start,
+            end=run.window_end,
+        )
+        for page in pages:
+            with transaction.atomic():
+                result = appeals_ingest(system=system, run=run, records=page.records)
+                PullRun.objects.filter(pk=run.pk).update(
+                    pages=F("pages") + 1,
+                    records_received=F("records_received") + len(page.records),
+                    records_created=F("records_created") + result.created,
+                    records_updated=F("records_updated") + result.updated,
+                    records_quarantined=F("records_quarantined") + result.quarantined,
+                    http_status=page.http_status,
+                )
+    except PullError as error:
+        return _run_fail(run, _scrubbed(error, password))
+    except Exception as error:
+        # Our failure, not the system's: the run is closed, the system's health is left alone.
+        logger.exception("Pull run %s failed unexpectedly", run.pk)
+        PullRun.objects.filter(pk=run.pk).update(
+            status=PullRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error_code="internal_error",
+            error_message=_scrubbed(PullError("internal_error", type(error).__name__), password).message,
+        )
+        CnapSystem.objects.filter(pk=system.pk).update(last_pull_at=timezone.now())
+        raise
+    return _run_succeed(run)
+
+
+def _scrubbed(error: PullError, password: str) -> PullError:
+    """The error with the password masked, should a remote system echo it back."""
+    if password and password in error.message:
+        error.message = error.message.replace(password, "•••")
+    return error
+
+
+@transaction.atomic
+def _run_succeed(run: PullRun) -> PullRun:
+    now = timezone.now()
+    PullRun.objects.filter(pk=run.pk).update(status=PullRun.Status.SUCCEEDED, finished_at=now)
+    CnapSystem.objects.filter(pk=run.system_id).update(
+        last_pull_at=now, last_success_at=now, consecutive_failures=0, is_failing=False
+    )
+    run.refresh_from_db()
+    logger.info("Pull run %s succeeded: %d records in %d pages", run.pk, run.records_received, run.pages)
+    return run
+
+
+def _run_fail(run: PullRun, error: PullError) -> PullRun:
+    """Record the failure; raise PullRetry (after commit) when another attempt is due."""
+    with transaction.atomic():
+        now = timezone.now()
+        system = CnapSystem.objects.select_for_update().select_related("cnap").get(pk=run.system_id)
+        run.refresh_from_db()
+        run.http_status = error.http_status if error.http_status is not None else run.http_status
+        run.error_code = error.code
+        run.error_message = error.message[:2000]
+        retry = error.retryable and run.attempts <= settings.MONITORING_PULL_RETRIES
+        run.status = PullRun.Status.RETRYING if retry else PullRun.Status.FAILED
+        run.finished_at = None if retry else now
+        run.save(update_fields=["http_status", "error_code", "error_message", "status", "finished_at"])
+        system.last_pull_at = now
+        fields = ["last_pull_at"]
+        if not retry:
+            system.consecutive_failures += 1
+            becomes_failing = (
+                not system.is_failing and system.consecutive_failures >= settings.MONITORING_FAILING_AFTER
+            )
+            system.is_failing = system.is_failing or becomes_failing
+            fields += ["consecutive_failures", "is_failing"]
+            if becomes_failing:
+                _operators_notify(system=system, run=run)
+        system.save(update_fields=[*fields, "updated_at"])
+    logger.warning("Pull run %s attempt %d: %s %s", run.pk, run.attempts, error.code, error.message)
+    if retry:
+        raise PullRetry(run.pk, settings.MONITORING_PULL_RETRY_BACKOFF * 2 ** (run.attempts - 1))
+    return run
+
+
+def _operators_notify(*, system: CnapSystem, run: PullRun) -> None:
+    """Email every staff member with an address that the system has just started failing."""
+    recipients = (
+        User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    context = {"system": system, "run": run, "failures": system.consecutive_failures}
+    # Outgoing mail is written in the portal's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("monitoring/emails/system_failing_subject.txt", context)
+        body = render_to_string("monitoring/emails/system_failing_body.txt", context)
+        for email in sorted(set(recipients)):
+            email_queue(to=email, subject=subject, text_body=body)
+
+
+# --- Connection test ----------------------------------------------------------------------------------
+
+
+def connection_test(*, system: CnapSystem, actor) -> PullRun:
+    """Ask the system for yesterday's first page, now; store the outcome as a TEST run, no appeals.
+
+    The system's health counters are not touched: a test is not a pull.
+    """
+    day = timezone.localdate() - datetime.timedelta(days=1)
+    run = PullRun.objects.create(
+        system=system,
+        trigger=PullRun.Trigger.TEST,
+        status=PullRun.Status.RUNNING,
+        window_start=day,
+        window_end=day,
+        requested_by=actor,
+        attempts=1,
+        started_at=timezone.now(),
+    )
+    password = ""
+    try:
+        password = system.password
+        pages = fetch_pages(
+            base_url=system.base_url, login=system.login, password=password, start=day, end=day
+        )
+        try:
+            page = next(pages)
+        finally:
+            pages.close()  # only the first page: the rest are not asked for
+        run.status = PullRun.Status.SUCCEEDED
+        run.pages, run.records_received, run.http_status = 1, len(page.records), page.http_status
+    except encryption.SecretUnreadable:
+        run.status, run.error_code = PullRun.Status.FAILED, "secret_unreadable"
+        run.error_message = str(_("The stored password cannot be decrypted; enter it again."))
+    except PullError as error:
+        error = _scrubbed(error, password)
+        run.status, run.error_code, run.error_message = (
+            PullRun.Status.FAILED,
+            error.code,
+            error.message[:2000],
+        )
+        run.http_status = error.http_status
+    run.finished_at = timezone.now()
+    run.save()
+    logger.info("CNAP system %s connection test by %s: %s %s", system.pk, actor, run.status, run.error_code)
+    return run

@@ -1,0 +1,22 @@
+from celery import shared_task
+from django.conf import settings
+
+from . import pulling
+
+
+@shared_task
+def pull_runs_schedule_task() -> None:
+    pulling.pull_runs_schedule()
+
+
+# acks_late: a run whose worker died is delivered again; the claim in pull_run_execute keeps it single.
+@shared_task(bind=True, max_retries=settings.MONITORING_PULL_RETRIES, acks_late=True)
+def pull_run_execute_task(self, run_id: int) -> None:
+    while True:
+        try:
+            pulling.pull_run_execute(run_id=run_id)
+            return
+        except pulling.PullRetry as retry:
+            if not self.request.is_eager:
+                raise self.retry(countdown=retry.countdown) from retry
+            # In-process tasks (no broker: development, tests) cannot be delayed: the next attempt runs now.

@@ -1,0 +1,381 @@
+"""Pull runs against the simulated CNAP system in a thread: the whole path through the Celery task."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from monitoring.models import Appeal, CnapSystem, PullRun, QuarantinedRecord
+from monitoring.pulling import connection_test, pull_run_execute, pull_run_request, pull_runs_schedule
+from tests.factories import CnapSystemFactory, PullRunFactory, UserFactory
+from tests.monitoring import simulator_fixtures
+from tests.monitoring.simulator_fixtures import SIM_PASSWORD
+
+cnap_simulator = simulator_fixtures.cnap_simulator
+simulated_system = simulator_fixtures.simulated_system
+pytestmark = pytest.mark.django_db
+
+
+def _window():
+    end = timezone.localdate() - datetime.timedelta(days=3)
+    return end - datetime.timedelta(days=7), end
+
+
+@pytest.fixture
+def pull(django_capture_on_commit_callbacks):
+    """Request a manual pull of the system and run its task (eagerly, retries included)."""
+
+    def run(system, window=None) -> PullRun:
+        start, end = window or _window()
+        with django_capture_on_commit_callbacks(execute=True):
+            (requested,) = pull_run_request(
+                system=system, window_start=start, window_end=end, trigger=PullRun.Trigger.MANUAL
+            )
+        requested.refresh_from_db()
+        return requested
+
+    return run
+
+
+def _expected(simulator, system):
+    return simulator.records(system.cnap.code, *_window())
+
+
+def test_a_pull_stores_every_appeal_the_system_sends(cnap_simulator, simulated_system, pull):
+    expected = _expected(cnap_simulator, simulated_system)
+    assert len(expected) > 3 * cnap_simulator.page_size  # several pages
+
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.SUCCEEDED
+    assert run.attempts == 1
+    assert run.pages == len(expected) // cnap_simulator.page_size + 1
+    assert run.records_received == run.records_created == len(expected)
+    assert run.http_status == 200
+    assert run.error_code == ""
+    assert run.started_at <= run.finished_at
+    stored = set(Appeal.objects.filter(system=simulated_system).values_list("appeal_id", flat=True))
+    assert stored == {record["id"] for record in expected}
+    simulated_system.refresh_from_db()
+    assert simulated_system.last_success_at == simulated_system.last_pull_at is not None
+    assert not simulated_system.is_failing
+
+
+def test_a_repull_creates_no_duplicates(cnap_simulator, simulated_system, pull):
+    first = pull(simulated_system)
+    second = pull(simulated_system)
+
+    assert second.status == PullRun.Status.SUCCEEDED
+    assert second.records_received == first.records_received
+    assert (second.records_created, second.records_updated) == (0, 0)
+    assert Appeal.objects.count() == first.records_created
+
+
+def test_a_server_error_on_page_3_is_retried_and_the_retry_completes(cnap_simulator, simulated_system, pull):
+    cnap_simulator.fault("500", after_pages=2)
+
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.SUCCEEDED
+    assert run.attempts == 2
+    assert (run.error_code, run.error_message) == ("", "")
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system))
+
+
+def test_when_retries_run_out_the_pages_before_the_failure_stay_and_a_later_pull_completes(
+    cnap_simulator, simulated_system, pull, settings
+):
+    settings.MONITORING_PULL_RETRIES = 2
+    cnap_simulator.fault("500", after_pages=2, times=10)
+
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.FAILED
+    assert run.attempts == 3
+    assert (run.error_code, run.http_status) == ("server_error", 500)
+    assert "HTTP 500" in run.error_message
+    assert run.pages == 2
+    assert Appeal.objects.count() == 2 * cnap_simulator.page_size  # pages 1-2 were kept
+    assert run.records_created == 2 * cnap_simulator.page_size
+    simulated_system.refresh_from_db()
+    assert simulated_system.consecutive_failures == 1
+
+    cnap_simulator.faults_clear()
+    later = pull(simulated_system)
+
+    assert later.status == PullRun.Status.SUCCEEDED
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system))
+    assert later.records_created == Appeal.objects.count() - 2 * cnap_simulator.page_size
+    simulated_system.refresh_from_db()
+    assert simulated_system.consecutive_failures == 0
+
+
+def test_a_slow_answer_times_out_and_is_retried(cnap_simulator, simulated_system, pull, settings):
+    settings.MONITORING_PULL_READ_TIMEOUT = 0.3
+    cnap_simulator.fault("slow", after_pages=1, seconds=1)
+
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.SUCCEEDED
+    assert run.attempts == 2
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system))
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "http_status"),
+    [
+        ("401", "auth", 401),
+        ("malformed", "malformed", 200),
+        ("oversized", "too_large", 200),
+        ("redirect", "redirect", 302),
+        ("next_page_other_host", "foreign_next_page", 200),
+    ],
+)
+def test_a_fault_that_retrying_cannot_fix_fails_the_run_at_once(
+    cnap_simulator, simulated_system, pull, settings, kind, code, http_status
+):
+    settings.MONITORING_PULL_MAX_PAGE_BYTES = 256 * 1024  # a page of 20 appeals is ~10 KB
+    cnap_simulator.fault(kind, after_pages=1)
+
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.FAILED
+    assert run.attempts == 1  # not retried
+    assert (run.error_code, run.http_status) == (code, http_status)
+    assert run.finished_at is not None
+    assert run.error_message
+    # The page before the fault was stored (for next_page_other_host: the page that pointed away).
+    kept = 2 if kind == "next_page_other_host" else 1
+    assert Appeal.objects.count() == kept * cnap_simulator.page_size
+    assert cnap_simulator.requests == kept + (kind != "next_page_other_host")
+
+
+def test_a_foreign_next_page_is_never_requested(cnap_simulator, simulated_system, pull):
+    cnap_simulator.fault("next_page_other_host")
+
+    run = pull(simulated_system)
+
+    assert run.error_code == "foreign_next_page"
+    assert "cnap-elsewhere.example" in run.error_message
+    assert cnap_simulator.requests == 1
+
+
+def test_invalid_records_are_quarantined_and_a_repull_does_not_duplicate_them(
+    cnap_simulator, simulated_system, pull
+):
+    cnap_simulator.fault("invalid_records")
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.SUCCEEDED
+    assert run.records_quarantined == 4
+    assert run.records_created == len(_expected(cnap_simulator, simulated_system))
+    reasons = {
+        reason["code"]
+        for record in QuarantinedRecord.objects.filter(system=simulated_system)
+        for reason in record.reasons
+    }
+    assert reasons == {"unknown_service", "wrong_cnap", "decided_before_registered", "invalid_choice"}
+
+    cnap_simulator.fault("invalid_records")
+    pull(simulated_system)
+
+    assert QuarantinedRecord.objects.count() == 4
+    assert set(QuarantinedRecord.objects.values_list("times_seen", flat=True)) == {2}
+
+
+def test_loopback_targets_are_refused_when_private_targets_are_not_allowed(
+    cnap_simulator, simulated_system, pull, settings
+):
+    settings.MONITORING_ALLOW_PRIVATE_TARGETS = False
+
+    run = pull(simulated_system)
+
+    assert run.status == PullRun.Status.FAILED
+    assert (run.error_code, run.attempts) == ("forbidden_target", 1)
+    assert "127.0.0.1" in run.error_message
+    assert cnap_simulator.requests == 0
+    assert not Appeal.objects.exists()
+
+
+def test_the_password_never_reaches_the_error_message(cnap_simulator, simulated_system, pull, settings):
+    settings.MONITORING_PULL_RETRIES = 0
+    cnap_simulator.fault("500", message=f"cannot log in erepository with {SIM_PASSWORD}")
+
+    run = pull(simulated_system)
+
+    assert run.error_code == "server_error"
+    assert "cannot log in erepository" in run.error_message
+    assert SIM_PASSWORD not in run.error_message
+
+
+def test_a_system_becomes_failing_after_n_failed_runs_emails_operators_once_and_a_success_clears_it(
+    cnap_simulator, simulated_system, pull, settings, mailoutbox
+):
+    settings.MONITORING_FAILING_AFTER = 2
+    operator = UserFactory(is_staff=True, email="operator@example.gov.ua")
+    UserFactory(is_staff=False, email="citizen@example.com")
+    cnap_simulator.fault("401", times=3)
+
+    pull(simulated_system)
+    simulated_system.refresh_from_db()
+    assert (simulated_system.consecutive_failures, simulated_system.is_failing) == (1, False)
+    assert mailoutbox == []
+
+    pull(simulated_system)
+    pull(simulated_system)
+    simulated_system.refresh_from_db()
+    assert (simulated_system.consecutive_failures, simulated_system.is_failing) == (3, True)
+    assert [message.to for message in mailoutbox] == [[operator.email]]
+    message = mailoutbox[0]
+    assert simulated_system.cnap.code in message.subject
+    assert "не відповідає" in message.subject
+    assert "Остання помилка: auth" in message.body
+    assert SIM_PASSWORD not in message.body
+
+    run = pull(simulated_system)
+    assert run.status == PullRun.Status.SUCCEEDED
+    simulated_system.refresh_from_db()
+    assert (simulated_system.consecutive_failures, simulated_system.is_failing) == (0, False)
+    assert len(mailoutbox) == 1
+
+
+# --- Requesting ---------------------------------------------------------------------------------
+
+
+def test_a_long_period_is_split_into_runs_of_at_most_31_days(simulated_system):
+    operator = UserFactory(is_staff=True)
+    start = timezone.localdate() - datetime.timedelta(days=44)
+
+    runs = pull_run_request(
+        system=simulated_system,
+        window_start=start,
+        window_end=timezone.localdate(),
+        trigger=PullRun.Trigger.MANUAL,
+        actor=operator,
+    )
+
+    assert [(run.window_start, run.window_end) for run in runs] == [
+        (start, start + datetime.timedelta(days=30)),
+        (start + datetime.timedelta(days=31), timezone.localdate()),
+    ]
+    assert {(run.status, run.requested_by_id) for run in runs} == {(PullRun.Status.QUEUED, operator.pk)}
+
+
+@pytest.mark.parametrize(
+    ("start_back", "end_back", "active", "code"),
+    [
+        (1, 3, True, "window_order"),
+        (1, -1, True, "window_future"),
+        (3, 1, False, "system_inactive"),
+    ],
+)
+def test_a_refused_request_queues_nothing(simulated_system, start_back, end_back, active, code):
+    simulated_system.is_active = active
+    simulated_system.save()
+    today = timezone.localdate()
+
+    with pytest.raises(ValidationError) as refused:
+        pull_run_request(
+            system=simulated_system,
+            window_start=today - datetime.timedelta(days=start_back),
+            window_end=today - datetime.timedelta(days=end_back),
+            trigger=PullRun.Trigger.MANUAL,
+        )
+
+    assert [error.code for error in refused.value.error_list] == [code]
+    assert not PullRun.objects.exists()
+
+
+def test_the_schedule_queues_one_run_per_active_system_and_day(simulated_system, settings):
+    settings.MONITORING_PULL_WINDOW_DAYS = 7
+    inactive = CnapSystemFactory(is_active=False)
+    today = datetime.date(2026, 11, 20)
+
+    first = pull_runs_schedule(today=today)
+    again = pull_runs_schedule(today=today)
+
+    assert [(run.system, run.trigger, run.window_start, run.window_end) for run in first] == [
+        (simulated_system, PullRun.Trigger.SCHEDULE, datetime.date(2026, 11, 13), today)
+    ]
+    assert again == []
+    assert not PullRun.objects.filter(system=inactive).exists()
+
+    PullRun.objects.update(status=PullRun.Status.FAILED)  # a failed run is pulled again
+    assert len(pull_runs_schedule(today=today)) == 1
+    assert len(pull_runs_schedule(today=today + datetime.timedelta(days=1))) == 1
+
+
+def test_the_scheduled_task_pulls_every_active_system(
+    cnap_simulator, simulated_system, django_capture_on_commit_callbacks
+):
+    from monitoring.tasks import pull_runs_schedule_task
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pull_runs_schedule_task.delay()
+
+    run = PullRun.objects.get()
+    assert (run.trigger, run.status) == (PullRun.Trigger.SCHEDULE, PullRun.Status.SUCCEEDED)
+    assert run.records_created == Appeal.objects.count() > 0
+
+
+@pytest.mark.parametrize("status", [PullRun.Status.SUCCEEDED, PullRun.Status.FAILED, PullRun.Status.RUNNING])
+def test_executing_a_finished_or_running_run_again_changes_nothing(cnap_simulator, simulated_system, status):
+    run = PullRunFactory(system=simulated_system, status=status, attempts=1, started_at=timezone.now())
+
+    again = pull_run_execute(run_id=run.pk)
+
+    assert (again.status, again.attempts) == (status, 1)
+    assert cnap_simulator.requests == 0
+
+
+def test_a_run_abandoned_by_a_dead_worker_is_taken_over(cnap_simulator, simulated_system, settings):
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    start, end = _window()
+    run = PullRunFactory(
+        system=simulated_system,
+        status=PullRun.Status.RUNNING,
+        attempts=1,
+        started_at=long_ago,
+        window_start=start,
+        window_end=end,
+    )
+
+    again = pull_run_execute(run_id=run.pk)
+
+    assert (again.status, again.attempts) == (PullRun.Status.SUCCEEDED, 2)
+
+
+# --- Connection test ----------------------------------------------------------------------------
+
+
+def test_a_connection_test_asks_for_yesterdays_first_page_only_and_stores_nothing(
+    cnap_simulator, simulated_system
+):
+    operator = UserFactory(is_staff=True)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    expected = cnap_simulator.records(simulated_system.cnap.code, yesterday, yesterday)
+    assert len(expected) > cnap_simulator.page_size
+
+    run = connection_test(system=simulated_system, actor=operator)
+
+    assert (run.trigger, run.status, run.http_status) == (PullRun.Trigger.TEST, PullRun.Status.SUCCEEDED, 200)
+    assert (run.window_start, run.window_end, run.requested_by) == (yesterday, yesterday, operator)
+    assert (run.pages, run.records_received) == (1, cnap_simulator.page_size)
+    assert cnap_simulator.requests == 1
+    assert not Appeal.objects.exists()
+    assert not QuarantinedRecord.objects.exists()
+    system = CnapSystem.objects.get(pk=simulated_system.pk)
+    assert (system.last_pull_at, system.last_success_at, system.consecutive_failures) == (None, None, 0)
+
+
+def test_a_failed_connection_test_leaves_the_systems_health_alone(cnap_simulator, simulated_system):
+    cnap_simulator.fault("401")
+
+    run = connection_test(system=simulated_system, actor=UserFactory(is_staff=True))
+
+    assert (run.status, run.error_code, run.http_status) == (PullRun.Status.FAILED, "auth", 401)
+    assert "логін" in run.error_message
+    assert SIM_PASSWORD not in run.error_message
+    system = CnapSystem.objects.get(pk=simulated_system.pk)
+    assert (system.consecutive_failures, system.is_failing, system.last_pull_at) == (0, False, None)
