@@ -339,3 +339,24 @@ def quality_by_day(
 def failing_cnap_systems() -> list[CnapSystem]:
     """Active systems whose recent pulls failed in a row, for the operators' notice."""
     return list(CnapSystem.objects.filter(is_active=True, is_failing=True).select_related("cnap"))
+
+
+# Below this many answers a region's satisfaction and loyalty index are not published: a handful of
+# answers says little and could point at the few applicants who gave them.
+PUBLIC_MIN_ANSWERS = 10
+
+
+def regional_summary(*, date_from: datetime.date, date_to: datetime.date) -> QualityFigures:
+    """Per-region figures for the public page: aggregates only, small samples of answers withheld."""
+    figures = quality_figures(date_from=date_from, date_to=date_to, group_by=GROUP_BY_REGION)
+    for row in [*figures.rows, figures.total]:
+        if row.ratings < PUBLIC_MIN_ANSWERS:
+            row.rating_mean = None
+        if row.loyalty_answers < PUBLIC_MIN_ANSWERS:
+            row.loyalty_answers = row.promoters = row.detractors = 0
+    return figures
+
+
+def user_can_monitor(*, user) -> bool:
+    """Operators: staff allowed to read the appeals."""
+    return user.is_active and user.is_staff and user.has_perm("monitoring.view_appeal")
