@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ehealth_portal.admin import pretty_json
 
-from . import services
+from . import pulling, services
 from .forms import CnapSystemAdminForm, JoiningRejectForm, PullPeriodForm
 from .models import (
     AdministrativeService,
@@ -357,10 +357,8 @@ class CnapSystemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Test connection (one day)"), permissions=["pull"])
     def connection_test(self, request, queryset):
-        from .pulling import connection_test
-
         for system in queryset.select_related("cnap"):
-            run = connection_test(system=system, actor=request.user)
+            run = pulling.connection_test(system=system, actor=request.user)
             if run.status == PullRun.Status.SUCCEEDED:
                 self.message_user(
                     request,
@@ -397,26 +395,25 @@ class CnapSystemAdmin(admin.ModelAdmin):
         )
 
     def _pull(self, request, queryset, start, end):
-        from .pulling import pull_run_request
-
         runs = []
-        for system in queryset.filter(is_active=True):
-            runs += pull_run_request(
-                system=system,
-                window_start=start,
-                window_end=end,
-                trigger=PullRun.Trigger.MANUAL,
-                actor=request.user,
+        for system in queryset.select_related("cnap"):
+            try:
+                runs += pulling.pull_run_request(
+                    system=system,
+                    window_start=start,
+                    window_end=end,
+                    trigger=PullRun.Trigger.MANUAL,
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                self.message_user(request, f"{system}: {_errors_text(error)}", messages.ERROR)
+        if runs:
+            self.message_user(
+                request,
+                _("Pull runs queued: %(count)d (%(start)s…%(end)s); the pull runs show the outcome.")
+                % {"count": len(runs), "start": start, "end": end},
+                messages.SUCCESS,
             )
-        if not runs:
-            self.message_user(request, _("None of the selected systems is active."), messages.WARNING)
-            return
-        self.message_user(
-            request,
-            _("Pull runs queued: %(count)d (%(start)s…%(end)s); the pull runs show the outcome.")
-            % {"count": len(runs), "start": start, "end": end},
-            messages.SUCCESS,
-        )
 
 
 def _connection_failure(system, run) -> str:

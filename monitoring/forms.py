@@ -205,7 +205,7 @@ class PullPeriodForm(forms.Form):
         start, end = cleaned.get("window_start"), cleaned.get("window_end")
         if start and end:
             if start > end:
-                self.add_error("window_end", _("The end of the period is before its start."))
+                self.add_error("window_end", _("The period starts after it ends."))
             if end > timezone.localdate():
                 self.add_error("window_end", _("The period cannot end in the future."))
         return cleaned

@@ -1,6 +1,7 @@
 """Operators connect a CNAP's system in the admin ("Постачальник послуг → Системи даних ЦНАПів")."""
 
 import datetime
+import html
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -18,8 +19,13 @@ from tests.factories import (
     SuperuserFactory,
     UserFactory,
 )
+from tests.monitoring import simulator_fixtures
+from tests.monitoring.simulator_fixtures import SIM_PASSWORD
 
 pytestmark = pytest.mark.django_db
+
+cnap_simulator = simulator_fixtures.cnap_simulator
+simulated_system = simulator_fixtures.simulated_system
 
 ENDPOINT = "https://cnap.example.gov.ua/asc/1001/appeals/"
 SYSTEMS = reverse("admin:monitoring_cnapsystem_changelist")
@@ -327,7 +333,7 @@ def pull_period(client, system, **data):
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
-        (datetime.date(2026, 11, 10), datetime.date(2026, 11, 1), "Кінець періоду раніший за його початок."),
+        (datetime.date(2026, 11, 10), datetime.date(2026, 11, 1), "Початок періоду пізніший за його кінець."),
         (None, 1, "Період не може закінчуватися в майбутньому."),
     ],
 )
@@ -399,3 +405,70 @@ def test_appeals_are_listed_searched_and_never_edited(operator_client):
         == 403
     )
     assert Appeal.objects.filter(pk=appeal.pk).exists()
+
+
+# --- Actions on the simulator ---------------------------------------------------------------------
+
+
+def act(client, action, *systems, **data) -> str:
+    """The page the action ends on, with its messages, as text."""
+    response = client.post(
+        SYSTEMS, {"action": action, "_selected_action": [s.pk for s in systems], **data}, follow=True
+    )
+    return html.unescape(response.content.decode())
+
+
+def test_connection_test_reports_that_it_works(operator_client, operator, simulated_system):
+    page = act(operator_client, "connection_test", simulated_system)
+    assert f"{simulated_system}: з'єднання працює, записів за" in page
+    run = PullRun.objects.get()
+    assert (run.trigger, run.status, run.requested_by) == ("TEST", "SUCCEEDED", operator)
+    assert not Appeal.objects.exists()  # a test stores no appeals
+
+
+def test_connection_test_reports_a_refused_password(operator_client, simulated_system):
+    simulated_system.password = "wrong"
+    simulated_system.save()
+    page = act(operator_client, "connection_test", simulated_system)
+    assert f"{simulated_system}: з'єднання не вдалося (HTTP 401)" in page
+    assert "wrong" not in page and SIM_PASSWORD not in page
+    simulated_system.refresh_from_db()
+    assert simulated_system.consecutive_failures == 0  # a test is not a pull
+
+
+def test_pull_now_pulls_the_last_days(
+    operator_client, operator, simulated_system, settings, django_capture_on_commit_callbacks
+):
+    settings.MONITORING_PULL_WINDOW_DAYS = 3
+    with django_capture_on_commit_callbacks(execute=True):  # the runs are queued after commit
+        page = act(operator_client, "pull_now", simulated_system)
+    today = timezone.localdate()
+    run = PullRun.objects.get()
+    assert (run.trigger, run.requested_by, run.window_start, run.window_end) == (
+        "MANUAL",
+        operator,
+        today - datetime.timedelta(days=2),
+        today,
+    )
+    assert run.status == "SUCCEEDED"
+    assert "Завантажень поставлено в чергу: 1" in page
+    assert Appeal.objects.filter(system=simulated_system).exists()
+
+
+def test_pull_a_period_again(operator_client, operator, simulated_system):
+    start, end = datetime.date(2026, 1, 1), datetime.date(2026, 2, 15)  # longer than a run: two runs
+    page = act(
+        operator_client, "pull_period", simulated_system, _pull="1", window_start=start, window_end=end
+    )
+    runs = list(PullRun.objects.order_by("window_start"))
+    assert len(runs) == 2  # the service splits a window longer than a run
+    assert (runs[0].window_start, runs[-1].window_end) == (start, end)
+    assert all(r.trigger == "MANUAL" and r.requested_by == operator for r in runs)
+    assert f"Завантажень поставлено в чергу: {len(runs)}" in page
+
+
+def test_an_inactive_system_is_not_pulled(operator_client, simulated_system):
+    CnapSystem.objects.filter(pk=simulated_system.pk).update(is_active=False)
+    page = act(operator_client, "pull_now", simulated_system)
+    assert f"Система {simulated_system} неактивна." in page
+    assert not PullRun.objects.exists()
