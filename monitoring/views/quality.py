@@ -34,6 +34,7 @@ from ..selectors import (
 
 MAX_PERIOD_DAYS = 366
 DASHBOARD_DAYS = 30  # the default period: the last 30 days, today included
+CHART_GROUPS = 30  # groups with the most appeals in the per-group charts
 
 # --- Filters ---------------------------------------------------------------------------------------
 
@@ -206,7 +207,9 @@ def dashboard(request):
         selection = form.selection()
         figures = quality_figures(**selection)
         days = quality_by_day(**{k: v for k, v in selection.items() if k != "group_by"})
-        groups = [row.label for row in figures.rows]
+        # A chart of hundreds of bars helps nobody: it shows the largest groups, the table all of them.
+        charted = sorted(figures.rows, key=lambda row: -row.appeals)[:CHART_GROUPS]
+        groups = [row.label for row in charted]
         context |= {
             "figures": figures,
             "columns": COLUMNS,
@@ -220,6 +223,8 @@ def dashboard(request):
             "days": [{"day": row.key, "counts": list(row.by_channel.values())} for row in days],
             "channels": Appeal.Channel.labels,
             "group_by_cnap": selection["group_by"] == GROUP_BY_CNAP,
+            "charted_all": len(charted) == len(figures.rows),
+            "chart_groups": CHART_GROUPS,
             "csv_url": f"{reverse('monitoring:dashboard-csv')}?{request.GET.urlencode()}",
             "charts": {
                 "volume": {
@@ -236,8 +241,8 @@ def dashboard(request):
                     "unit": "%",
                     "labels": groups,
                     "series": [
-                        _series(_("On time"), [row.on_time_share for row in figures.rows]),
-                        _series(_("Refusals"), [row.refusal_rate for row in figures.rows]),
+                        _series(_("On time"), [row.on_time_share for row in charted]),
+                        _series(_("Refusals"), [row.refusal_rate for row in charted]),
                     ],
                 },
                 "processing": {
@@ -245,8 +250,8 @@ def dashboard(request):
                     "unit": str(DAYS),
                     "labels": groups,
                     "series": [
-                        _series(_("Median"), [row.median_days for row in figures.rows]),
-                        _series(_("90th percentile"), [row.p90_days for row in figures.rows]),
+                        _series(_("Median"), [row.median_days for row in charted]),
+                        _series(_("90th percentile"), [row.p90_days for row in charted]),
                     ],
                 },
             },

@@ -123,6 +123,20 @@ def test_dashboard_charts_get_their_figures_as_json(operator_client, bucha):
     assert "vendor/chartjs/chart.umd.min.js" in page
 
 
+def test_group_charts_show_the_largest_groups_and_say_so(operator_client, bucha, monkeypatch):
+    monkeypatch.setattr("monitoring.views.quality.CHART_GROUPS", 1)
+    lviv = CnapSystemFactory(cnap=CnapFactory(code="2002", name="ЦНАП Львова"))
+    appeal(bucha)
+    appeal(lviv)
+    appeal(lviv)
+
+    response = operator_client.get(DASHBOARD, NOV)
+
+    assert response.context["charts"]["processing"]["labels"] == ["ЦНАП Львова"]
+    assert len(response.context["table"]) == 2
+    assert "показують 1 групу з найбільшою кількістю заяв" in response.content.decode()
+
+
 def test_dashboard_groups_by_service_and_filters(operator_client, bucha):
     passport = AppealFactory._meta.model._meta.get_field("service").related_model.objects.create(
         identifier="00056", name="Паспорт громадянина"
