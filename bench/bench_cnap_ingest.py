@@ -194,7 +194,6 @@ def worker(url: str, systems: list[int], barrier, results) -> None:
     """Pull and ingest its systems in each phase, in step with the others through the barrier."""
     django_setup(url)
     import psycopg
-    from django.db import connection
 
     from monitoring import ingest
     from monitoring.client import fetch_pages
@@ -230,35 +229,36 @@ def worker(url: str, systems: list[int], barrier, results) -> None:
     pull("again", keep=False)
     barrier.wait()  # 4
 
-    rows = []  # what ingestion writes, for the COPY phase
-    now = dt.datetime.now(dt.UTC)
-    for system, run, records in kept:
-        checker = ingest._Checker(system=system, catalogue=ingest._catalogue(run))
-        rows.append([(*checker.check(record), now, now) for record in records])
-    fields = (*ingest._DATA_FIELDS, *ingest._STAMP_FIELDS)
-    types = [ingest.Appeal._meta.get_field(name).db_type(connection).split("(")[0] for name in fields]
-    columns = ", ".join(ingest._COLUMNS)
     barrier.wait()  # 5: the main process empties the appeals table
     barrier.wait()  # 6: start of the upsert stage alone
     total, began = IngestResult(), time.perf_counter()
     for system, run, records in kept:
         total += appeals_ingest(system=system, run=run, records=records)
-    stats["upsert"] = {
-        "records": sum(len(page) for page in rows),
-        "ingest_seconds": time.perf_counter() - began,
-        **vars(total),
-    }
+    received = sum(len(records) for _system, _run, records in kept)
+    stats["upsert"] = {"records": received, "ingest_seconds": time.perf_counter() - began, **vars(total)}
     barrier.wait()  # 7
+    kept.clear()
     with psycopg.connect(url) as conn:
+        # The rows exactly as ingestion wrote them, a page at a time.
+        columns = ", ".join(column for column in ingest._COLUMNS)
+        select = f"SELECT {columns} FROM monitoring_appeal WHERE system_id = ANY(%s) ORDER BY id"  # noqa: S608
+        rows = conn.cursor(binary=True).execute(select, [systems]).fetchall()
+        pages = [rows[i : i + PAGE_SIZE] for i in range(0, len(rows), PAGE_SIZE)]
+        types = [
+            info.type_code
+            for info in conn.execute(f"SELECT {columns} FROM monitoring_appeal LIMIT 0").description  # noqa: S608
+        ]
         conn.execute("SET synchronous_commit TO OFF")  # as ingestion does
-        barrier.wait()  # 8: start of the raw COPY
-        for page in rows:
+        conn.commit()
+        barrier.wait()  # 8: rows read
+        barrier.wait()  # 9: start of the raw COPY
+        for page in pages:
             with conn.cursor().copy(f"COPY bench_appeal_copy ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
                 for row in page:
                     copy.write_row(row)
             conn.commit()
-        barrier.wait()  # 9
+        barrier.wait()  # 10
     results.put(stats)
 
 
@@ -328,9 +328,10 @@ def measure(url: str, appeals: int, workers: int) -> dict:
         settle(url)
         step()  # 6
         step()  # 7
-        settle(url)
         step()  # 8
+        settle(url)
         step()  # 9
+        step()  # 10
         stats = [results.get(timeout=600) for _ in children]
         for child in children:
             child.join()
@@ -343,7 +344,7 @@ def measure(url: str, appeals: int, workers: int) -> dict:
         "first": (0, 1),
         "again": (2, 3),
         "upsert": (5, 6),
-        "copy": (7, 8),
+        "copy": (8, 9),
     }.items():
         seconds = marks[finish] - marks[begin]
         source = "upsert" if phase == "copy" else phase

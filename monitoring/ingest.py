@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -81,54 +81,68 @@ class IngestResult:
 # --- The Register as validation needs it ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Term:
+class _Term(NamedTuple):
     days: int
     working_days: bool
 
 
-@dataclass(frozen=True)
-class _Service:
+class _Service(NamedTuple):
     is_active: bool
     variations: frozenset[str]  # every variation identifier the Register has for the service
     terms: dict[str, _Term | None]  # active variations only: their legal terms
     default_term: _Term | None  # the only active variation's term, for appeals that name none
 
 
-def _catalogue_load() -> dict[str, _Service]:
-    variations: dict[str, dict[str, tuple[bool, _Term | None]]] = {}
-    for service, identifier, days, working, active in ServiceVariation.objects.values_list(
-        "service__identifier", "identifier", "legal_term_days", "legal_term_working_days", "is_active"
-    ):
-        term = _Term(days, working) if days is not None else None
-        variations.setdefault(service, {})[identifier] = (active, term)
-    catalogue = {}
-    for identifier, is_active in AdministrativeService.objects.values_list("identifier", "is_active"):
-        own = variations.get(identifier, {})
-        terms = {code: term for code, (active, term) in own.items() if active}
-        default = next(iter(terms.values())) if len(terms) == 1 else None
-        catalogue[identifier] = _Service(is_active, frozenset(own), terms, default)
-    return catalogue
+class _Register:
+    """The Register's services as validation needs them, loaded as the pages name them.
+
+    A run's pages share one: a daily pull of a CNAP names a few dozen services, so a run costs the
+    same whatever the size of the Register.
+    """
+
+    def __init__(self):
+        self.services: dict[str, _Service | None] = {}  # None: not in the Register
+
+    def load(self, codes: set[str]) -> dict[str, _Service | None]:
+        missing = [code for code in codes if code not in self.services]
+        if missing:
+            variations: dict[str, dict[str, tuple[bool, _Term | None]]] = {}
+            for service, identifier, days, working, active in ServiceVariation.objects.filter(
+                service__identifier__in=missing
+            ).values_list(
+                "service__identifier", "identifier", "legal_term_days", "legal_term_working_days", "is_active"
+            ):
+                variations.setdefault(service, {})[identifier] = (
+                    active,
+                    _Term(days, working) if days is not None else None,
+                )
+            self.services.update(dict.fromkeys(missing))
+            for identifier, is_active in AdministrativeService.objects.filter(
+                identifier__in=missing
+            ).values_list("identifier", "is_active"):
+                own = variations.get(identifier, {})
+                terms = {code: term for code, (active, term) in own.items() if active}
+                default = next(iter(terms.values())) if len(terms) == 1 else None
+                self.services[identifier] = _Service(is_active, frozenset(own), terms, default)
+        return self.services
 
 
-_catalogues: dict[tuple, dict[str, _Service]] = {}
-_catalogues_lock = threading.Lock()
-_CATALOGUES_KEPT = 64  # more than the runs one worker process has open at a time
+_registers: dict[tuple, _Register] = {}
+_registers_lock = threading.Lock()
+_REGISTERS_KEPT = 64  # more than the runs one worker process has open at a time
 
 
-def _catalogue(run: PullRun | None) -> dict[str, _Service]:
-    """The Register, loaded once per pull run (a run's pages share it); per call without a run."""
+def _register(run: PullRun | None) -> _Register:
+    """The run's view of the Register (its pages share it); a fresh one for a call without a run."""
     if run is None or run.pk is None:
-        return _catalogue_load()
+        return _Register()
     key = (run.pk, run.created_at)  # created_at too: a test database hands out the same ids again
-    with _catalogues_lock:
-        found = _catalogues.get(key)
-    if found is None:
-        found = _catalogue_load()
-        with _catalogues_lock:
-            while len(_catalogues) >= _CATALOGUES_KEPT:
-                del _catalogues[next(iter(_catalogues))]
-            _catalogues[key] = found
+    with _registers_lock:
+        found = _registers.get(key)
+        if found is None:
+            while len(_registers) >= _REGISTERS_KEPT:
+                del _registers[next(iter(_registers))]
+            found = _registers[key] = _Register()
     return found
 
 
@@ -160,7 +174,7 @@ def deadline_for(registered: datetime.date, days: int, working_days: bool) -> da
 class _Checker:
     """Checks one record at a time, collecting reasons; returns the Appeal row values or None."""
 
-    def __init__(self, *, system: CnapSystem, catalogue: dict[str, _Service]):
+    def __init__(self, *, system: CnapSystem, catalogue: dict[str, _Service | None]):
         self.system = system
         self.cnap_code = system.cnap.code
         self.cnap_number = int(self.cnap_code) if self.cnap_code.isdigit() else None
@@ -342,7 +356,12 @@ def appeals_ingest(*, system: CnapSystem, run: PullRun | None, records: list[Any
     changes only for a newer `updated_at` (or the same one with different values), so re-pulling the
     same data changes nothing. A valid version of an appeal removes its quarantined record.
     """
-    checker = _Checker(system=system, catalogue=_catalogue(run))
+    codes = {
+        code
+        for record in records
+        if isinstance(record, dict) and isinstance(code := record.get("service_code"), str)
+    }
+    checker = _Checker(system=system, catalogue=_register(run).load(codes))
     valid: dict[str, tuple] = {}
     invalid: dict[str, tuple[str, Any, list]] = {}  # key -> (appeal id, record, reasons)
     # Records apply in page order: a later version of an id replaces an earlier one of its kind, and a
