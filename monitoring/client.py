@@ -253,6 +253,10 @@ class _Session:
             )
         except urllib3.exceptions.SSLError as error:
             raise PullError("tls", _("The TLS connection failed: %(error)s") % {"error": error}) from error
+        except urllib3.exceptions.NewConnectionError as error:  # a ConnectTimeoutError subclass: first
+            raise PullError(
+                "network", _("The connection to the system could not be opened."), retryable=True
+            ) from error
         except urllib3.exceptions.TimeoutError as error:
             raise PullError("timeout", _("The system did not answer in time."), retryable=True) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:

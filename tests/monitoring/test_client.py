@@ -1,0 +1,223 @@
+"""The appeals client against the simulated CNAP system: paging, the target policy and every refusal."""
+
+import datetime
+import socket
+
+import pytest
+
+from monitoring.client import PullError, fetch_pages
+from tests.monitoring import simulator_fixtures
+from tests.monitoring.simulator_fixtures import SIM_LOGIN, SIM_PASSWORD
+
+cnap_simulator = simulator_fixtures.cnap_simulator
+
+START, END = datetime.date(2026, 10, 1), datetime.date(2026, 10, 5)
+
+
+@pytest.fixture
+def code(cnap_simulator):
+    return sorted(cnap_simulator.cnap_codes)[0]
+
+
+def _pages(base_url, *, password=SIM_PASSWORD, start=START, end=END, **kwargs):
+    return list(
+        fetch_pages(base_url=base_url, login=SIM_LOGIN, password=password, start=start, end=end, **kwargs)
+    )
+
+
+def _error(base_url, **kwargs) -> PullError:
+    with pytest.raises(PullError) as raised:
+        _pages(base_url, **kwargs)
+    assert SIM_PASSWORD not in str(raised.value.message)
+    return raised.value
+
+
+@pytest.fixture
+def resolve_to(monkeypatch):
+    """Make one host name resolve to the given address; counts the look-ups."""
+    real = socket.getaddrinfo
+    lookups = []
+
+    def fake(host, port, *args, **kwargs):
+        if host in names:
+            lookups.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    names: dict[str, str] = {}
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+    def add(host, address):
+        names[host] = address
+        return lookups
+
+    return add
+
+
+def test_every_page_is_fetched_in_order(cnap_simulator, code):
+    expected = cnap_simulator.records(code, START, END)
+
+    pages = _pages(cnap_simulator.url_for(code))
+
+    assert [page.number for page in pages] == list(range(1, len(expected) // cnap_simulator.page_size + 2))
+    assert [record for page in pages for record in page.records] == expected
+    assert {page.http_status for page in pages} == {200}
+    assert pages[0].url == f"{cnap_simulator.url_for(code)}?start_date=2026-10-01&end_date=2026-10-05"
+    assert pages[1].url.endswith("&page=2")
+
+
+def test_the_connection_is_pinned_to_the_address_resolved_once(cnap_simulator, code, resolve_to):
+    # "cnap.test" exists nowhere but here: every page must go to the pinned address with its name as Host.
+    lookups = resolve_to("cnap.test", "127.0.0.1")
+
+    pages = _pages(f"http://cnap.test:{cnap_simulator.port}/asc/{code}/appeals/")
+
+    assert len(pages) > 2
+    assert pages[1].url.startswith(f"http://cnap.test:{cnap_simulator.port}/")  # next_page on the same name
+    assert lookups == ["cnap.test"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.1.2.3", "192.168.0.10", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1"],
+)
+def test_private_and_reserved_addresses_are_refused_before_connecting(
+    cnap_simulator, code, resolve_to, settings, address
+):
+    settings.MONITORING_ALLOW_PRIVATE_TARGETS = False
+    resolve_to("cnap.test", address)
+
+    error = _error(f"http://cnap.test:{cnap_simulator.port}/asc/{code}/appeals/")
+
+    assert (error.code, error.retryable) == ("forbidden_target", False)
+    assert address in error.message
+    assert cnap_simulator.requests == 0
+
+
+def test_only_http_and_https_are_pulled(cnap_simulator):
+    error = _error("ftp://127.0.0.1/appeals/")
+
+    assert (error.code, error.retryable) == ("forbidden_target", False)
+
+
+def test_wrong_credentials_are_an_auth_error_that_is_not_retried(cnap_simulator, code):
+    error = _error(cnap_simulator.url_for(code), password="wrong")
+
+    assert (error.code, error.http_status, error.retryable) == ("auth", 401, False)
+
+
+def test_a_range_the_system_refuses_is_a_remote_error_with_its_reason(cnap_simulator, code):
+    error = _error(
+        cnap_simulator.url_for(code), start=datetime.date(2026, 9, 1), end=datetime.date(2026, 10, 15)
+    )
+
+    assert (error.code, error.http_status, error.retryable) == ("remote_error", 400, False)
+    assert "range_too_large" in error.message
+
+
+def test_an_unknown_cnap_is_a_remote_error(cnap_simulator):
+    error = _error(cnap_simulator.url_for("999999"))
+
+    assert (error.code, error.http_status, error.retryable) == ("remote_error", 404, False)
+
+
+def test_a_server_error_is_retryable(cnap_simulator, code):
+    cnap_simulator.fault("500")
+
+    error = _error(cnap_simulator.url_for(code))
+
+    assert (error.code, error.http_status, error.retryable) == ("server_error", 500, True)
+
+
+def test_a_closed_port_is_a_retryable_network_error(cnap_simulator, code):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    error = _error(f"http://127.0.0.1:{closed_port}/asc/{code}/appeals/")
+
+    assert (error.code, error.retryable) == ("network", True)
+
+
+def test_a_slow_answer_is_a_retryable_timeout(cnap_simulator, code, settings):
+    settings.MONITORING_PULL_READ_TIMEOUT = 0.2
+    cnap_simulator.fault("slow", seconds=0.6)
+
+    error = _error(cnap_simulator.url_for(code))
+
+    assert (error.code, error.retryable) == ("timeout", True)
+
+
+def test_invalid_json_is_malformed(cnap_simulator, code):
+    cnap_simulator.fault("malformed")
+
+    error = _error(cnap_simulator.url_for(code))
+
+    assert (error.code, error.http_status, error.retryable) == ("malformed", 200, False)
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_page_over_the_size_limit_is_refused(cnap_simulator, code, settings, declared):
+    if declared:  # an ordinary page with its Content-Length over the limit
+        settings.MONITORING_PULL_MAX_PAGE_BYTES = 2000
+    else:  # no Content-Length: the client stops reading at the limit
+        settings.MONITORING_PULL_MAX_PAGE_BYTES = 100_000
+        cnap_simulator.fault("oversized", bytes=50_000_000)
+
+    error = _error(cnap_simulator.url_for(code))
+
+    assert (error.code, error.retryable) == ("too_large", False)
+
+
+def test_a_redirect_to_another_host_is_refused(cnap_simulator, code):
+    cnap_simulator.fault("redirect")
+
+    error = _error(cnap_simulator.url_for(code))
+
+    assert (error.code, error.http_status, error.retryable) == ("redirect", 302, False)
+    assert "cnap-elsewhere.example" in error.message
+    assert cnap_simulator.requests == 1
+
+
+def test_a_redirect_on_the_same_origin_is_followed(cnap_simulator, code):
+    target = f"{cnap_simulator.url_for(code)}?start_date={START}&end_date={END}"
+    cnap_simulator.fault("redirect", location=target)
+
+    pages = _pages(cnap_simulator.url_for(code))
+
+    assert sum(len(page.records) for page in pages) == len(cnap_simulator.records(code, START, END))
+
+
+def test_a_next_page_on_another_host_is_refused(cnap_simulator, code):
+    cnap_simulator.fault("next_page_other_host")
+
+    with pytest.raises(PullError) as raised:
+        for _page in fetch_pages(
+            base_url=cnap_simulator.url_for(code),
+            login=SIM_LOGIN,
+            password=SIM_PASSWORD,
+            start=START,
+            end=END,
+        ):
+            pass
+
+    assert (raised.value.code, raised.value.retryable) == ("foreign_next_page", False)
+    assert cnap_simulator.requests == 1
+
+
+def test_more_pages_than_the_cap_stop_the_pull(cnap_simulator, code):
+    received = []
+    with pytest.raises(PullError) as raised:
+        for page in fetch_pages(
+            base_url=cnap_simulator.url_for(code),
+            login=SIM_LOGIN,
+            password=SIM_PASSWORD,
+            start=START,
+            end=END,
+            page_cap=2,
+        ):
+            received.append(page.number)
+
+    assert received == [1, 2]
+    assert (raised.value.code, raised.value.retryable) == ("page_cap", False)
+    assert cnap_simulator.requests == 2
