@@ -473,16 +473,28 @@ def joining_application_submit(
             signer_edrpou=signer.edrpou or "",
             signed_at=signer.signing_time,
         )
-        # Outgoing mail is written in the portal's language, whatever the applicant's page language.
-        with translation.override(settings.LANGUAGE_CODE):
-            email_queue(
-                to=application.contact_email,
-                subject=str(_("Your application to join the CNAP monitoring has been received")),
-                text_body=render_to_string(
-                    "monitoring/emails/joining_submitted.txt", {"application": application}
-                ),
-            )
+        _joining_email(
+            application=application,
+            subject=_("Your application to join the CNAP monitoring has been received"),
+            template="joining_submitted",
+        )
     return application
+
+
+def _joining_email(
+    *, application: JoiningApplication, subject, template: str, context=None, actor=None
+) -> None:
+    """Queue one of the joining emails to the application's contact address."""
+    # Outgoing mail is written in the portal's language, whatever the applicant's page language.
+    with translation.override(settings.LANGUAGE_CODE):
+        email_queue(
+            to=application.contact_email,
+            subject=str(subject),
+            text_body=render_to_string(
+                f"monitoring/emails/{template}.txt", {"application": application, **(context or {})}
+            ),
+            created_by=actor,
+        )
 
 
 def _signer_name(signer) -> str:
@@ -508,15 +520,12 @@ def joining_application_reject(*, application: JoiningApplication, actor, commen
     application.decided_at = timezone.now()
     application.decision_comment = comment
     application.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
-    with translation.override(settings.LANGUAGE_CODE):
-        email_queue(
-            to=application.contact_email,
-            subject=str(_("Your application to join the CNAP monitoring was rejected")),
-            text_body=render_to_string(
-                "monitoring/emails/joining_rejected.txt", {"application": application}
-            ),
-            created_by=actor,
-        )
+    _joining_email(
+        application=application,
+        subject=_("Your application to join the CNAP monitoring was rejected"),
+        template="joining_rejected",
+        actor=actor,
+    )
     return application
 
 
@@ -582,6 +591,13 @@ def cnap_system_connect(
         application.decided_by = actor
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_by", "decided_at"])
+        _joining_email(
+            application=application,
+            subject=_("Your CNAP's system is connected to the monitoring"),
+            template="joining_connected",
+            context={"system": system},
+            actor=actor,
+        )
     logger.info("CNAP %s: system %s connected by %s", application.cnap.code, system.pk, actor)
     return system
 

@@ -208,8 +208,11 @@ def test_add_form_is_prefilled_from_the_application(operator_client, application
     assert other not in form.fields["application"].queryset and rejected.pk != application.pk
 
 
-def test_connect_a_system(operator_client, operator, application):
-    response = operator_client.post(ADD_SYSTEM, system_form(application))
+def test_connect_a_system(
+    operator_client, operator, application, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(ADD_SYSTEM, system_form(application))
     assert response.status_code == 302, response.context["adminform"].form.errors
     system = CnapSystem.objects.get()
     assert (system.cnap, system.application, system.base_url, system.login) == (
@@ -224,6 +227,10 @@ def test_connect_a_system(operator_client, operator, application):
     application.refresh_from_db()
     assert application.status == JoiningApplication.Status.CONNECTED
     assert application.decided_by == operator
+    [message] = mailoutbox
+    assert message.to == [application.contact_email]
+    assert message.subject == "Систему вашого ЦНАП підключено до моніторингу"
+    assert ENDPOINT in message.body and "s3cret" not in message.body
 
 
 @pytest.mark.parametrize(
