@@ -233,7 +233,7 @@ def _run_fail(run: PullRun, error: PullError) -> PullRun:
         now = timezone.now()
         system = CnapSystem.objects.select_for_update().select_related("cnap").get(pk=run.system_id)
         run.refresh_from_db()
-        run.http_status = error.http_status if error.http_status is not None else run.http_status
+        run.http_status = error.http_status  # None: no answer (network, timeout, refused target)
         run.error_code = error.code
         run.error_message = error.message[:2000]
         retry = error.retryable and run.attempts <= settings.MONITORING_PULL_RETRIES

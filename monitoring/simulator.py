@@ -193,13 +193,23 @@ class _Life:
         return updated, body.encode()
 
 
+def _term_end(day: datetime.date, term: int, working: bool) -> datetime.date:
+    """The last day of a legal term counted from the day after `day` (working days skip weekends)."""
+    if not working:
+        return day + datetime.timedelta(days=term)
+    while term:
+        day += datetime.timedelta(days=1)
+        term -= day.weekday() < 5
+    return day
+
+
 def _lives(*, seed, cnap_code: str, day: datetime.date, count: int, services: Sequence[SimService]):
     """The day's appeals, drawn in order from one generator seeded by (seed, CNAP, day)."""
     rng = random.Random(f"{seed}:{cnap_code}:{day.isoformat()}")  # noqa: S311 - made-up data, reproducible
     r = rng.random
     asc_json = json.dumps(int(cnap_code) if cnap_code.isdigit() else cnap_code)
     day_start = _midnight(day)
-    deadlines: dict[int, str] = {}
+    deadlines: dict[tuple, str] = {}
     prefix = f"{cnap_code}-{day:%Y%m%d}-"
     for index in range(count):
         service = services[int(r() * len(services))]
@@ -208,14 +218,16 @@ def _lives(*, seed, cnap_code: str, day: datetime.date, count: int, services: Se
             variation, term, working = service.variations[int(r() * len(service.variations))]
         if term is None:
             term = _TERMS[int(r() * len(_TERMS))]
-        term_days = max(1, math.ceil(term * 7 / 5) if working else term)  # in calendar days
         registered = day_start + 8 * 3600 + int(r() * 10 * 3600)
         deadline = "null"
         if r() < 0.8:  # the rest send none: the puller computes it from the Register
-            deadline = deadlines.get(term_days)
+            deadline = deadlines.get((term, working))
             if deadline is None:
-                end_of_term = _midnight(day + datetime.timedelta(days=term_days + 1)) - 1
-                deadline = deadlines[term_days] = f'"{_iso(end_of_term)}"'
+                last_day = _term_end(day, term, working)
+                deadline = deadlines[term, working] = (
+                    f'"{_iso(_midnight(last_day + datetime.timedelta(days=1)) - 1)}"'
+                )
+        term_days = max(1, math.ceil(term * 7 / 5) if working else term)  # roughly, in calendar days
         fixed = {
             "asc_json": asc_json,
             "service_json": json.dumps(service.code),

@@ -10,7 +10,7 @@ import pytest
 import urllib3
 from django.core.management import CommandError, call_command
 
-from monitoring.ingest import appeals_ingest
+from monitoring.ingest import appeals_ingest, deadline_for
 from monitoring.simulator import KYIV, CnapSimulator
 from tests.factories import CnapSystemFactory
 from tests.monitoring import simulator_fixtures
@@ -110,6 +110,22 @@ def test_every_simulated_appeal_passes_ingestion(cnap_simulator, code):
 
     assert result.quarantined == 0
     assert result.created == len(cnap_simulator.records(code, START, END))
+
+
+def test_sent_deadlines_follow_the_registers_legal_terms(cnap_simulator, code):
+    terms = {
+        (service.code, variation): (days, working)
+        for service in cnap_simulator.services
+        for variation, days, working in service.variations
+    }
+    checked = 0
+    for record in cnap_simulator.records(code, START, END):
+        term = terms.get((record["service_code"], record["variation_code"]))
+        if record["deadline_at"] and term:
+            registered = datetime.datetime.fromisoformat(record["registered_at"]).astimezone(KYIV).date()
+            assert datetime.datetime.fromisoformat(record["deadline_at"]) == deadline_for(registered, *term)
+            checked += 1
+    assert checked > 50
 
 
 def test_an_appeal_registered_today_shows_only_what_has_happened(code):
