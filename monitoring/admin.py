@@ -342,9 +342,9 @@ class CnapSystemAdmin(admin.ModelAdmin):
             obj._state.adding = False
         obj.refresh_from_db()
 
-    def _changeform_view(self, request, object_id, form_url, extra_context):
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
             # A service refused what the form accepted (e.g. another active system appeared meanwhile).
             self.message_user(request, _errors_text(error), messages.ERROR)

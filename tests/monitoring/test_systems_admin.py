@@ -479,3 +479,15 @@ def test_an_inactive_system_is_not_pulled(operator_client, simulated_system):
     page = act(operator_client, "pull_now", simulated_system)
     assert f"Система {simulated_system} неактивна." in page
     assert not PullRun.objects.exists()
+
+
+def test_a_refusal_by_the_service_after_the_form_is_shown_and_nothing_changes(
+    operator_client, application, monkeypatch
+):
+    """Another operator connected a system between this form's checks and its save (a race)."""
+    monkeypatch.setattr("monitoring.services._active_system_exists", lambda **kwargs: True)
+    response = operator_client.post(ADD_SYSTEM, system_form(application), follow=True)
+    assert "Цей ЦНАП уже має активну систему." in html.unescape(response.content.decode())
+    assert not CnapSystem.objects.exists()
+    application.refresh_from_db()
+    assert application.status == JoiningApplication.Status.SUBMITTED
