@@ -294,6 +294,9 @@ class CnapSystemAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         connection = ["cnap", "application", "name", "base_url", "login", "password", "is_active"]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A read-only page would show the `password` property, i.e. the decrypted password.
+            connection.remove("password")
         if obj is None:
             return [(None, {"fields": connection})]
         return [

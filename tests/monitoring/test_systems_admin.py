@@ -284,6 +284,17 @@ def test_change_form_never_shows_the_password_and_blank_keeps_it(operator_client
     assert (system.name, system.password) == ("Нова назва", "pa$$word")
 
 
+def test_a_view_only_operator_never_sees_the_password(client):
+    system = CnapSystemFactory(password="pa$$word")
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_cnapsystem"))
+    client.force_login(viewer)
+    response = client.get(reverse("admin:monitoring_cnapsystem_change", args=[system.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200 and system.base_url in page
+    assert "pa$$word" not in page and system.password_encrypted not in page
+
+
 def test_change_the_password_by_typing_a_new_one(operator_client):
     system = CnapSystemFactory(password="pa$$word", base_url=ENDPOINT)
     url = reverse("admin:monitoring_cnapsystem_change", args=[system.pk])
