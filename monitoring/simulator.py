@@ -203,13 +203,20 @@ def _term_end(day: datetime.date, term: int, working: bool) -> datetime.date:
     return day
 
 
+def _office_time(day_start: int, after: int, days: int, u: float, gap: int = 3600) -> int:
+    """A moment between 08:00 and 18:00 `days` days after `day_start`, at least `gap` s after `after`."""
+    earliest = after + gap if days == 0 else day_start + days * DAY + 8 * 3600
+    latest = day_start + days * DAY + 18 * 3600
+    return earliest + int(u * max(0, latest - earliest))
+
+
 def _lives(*, seed, cnap_code: str, day: datetime.date, count: int, services: Sequence[SimService]):
     """The day's appeals, drawn in order from one generator seeded by (seed, CNAP, day)."""
     rng = random.Random(f"{seed}:{cnap_code}:{day.isoformat()}")  # noqa: S311 - made-up data, reproducible
     r = rng.random
     asc_json = json.dumps(int(cnap_code) if cnap_code.isdigit() else cnap_code)
     day_start = _midnight(day)
-    deadlines: dict[tuple, str] = {}
+    terms: dict[tuple, tuple[int, str]] = {}  # (term, working days) -> (calendar days, deadline)
     prefix = f"{cnap_code}-{day:%Y%m%d}-"
     for index in range(count):
         service = services[int(r() * len(services))]
@@ -219,15 +226,14 @@ def _lives(*, seed, cnap_code: str, day: datetime.date, count: int, services: Se
         if term is None:
             term = _TERMS[int(r() * len(_TERMS))]
         registered = day_start + 8 * 3600 + int(r() * 10 * 3600)
-        deadline = "null"
-        if r() < 0.8:  # the rest send none: the puller computes it from the Register
-            deadline = deadlines.get((term, working))
-            if deadline is None:
-                last_day = _term_end(day, term, working)
-                deadline = deadlines[term, working] = (
-                    f'"{_iso(_midnight(last_day + datetime.timedelta(days=1)) - 1)}"'
-                )
-        term_days = max(1, math.ceil(term * 7 / 5) if working else term)  # roughly, in calendar days
+        term_key = (term, working)
+        if term_key not in terms:
+            last_day = _term_end(day, term, working)
+            end_of_term = _midnight(last_day + datetime.timedelta(days=1)) - 1
+            terms[term_key] = ((last_day - day).days, f'"{_iso(end_of_term)}"')
+        term_days, deadline = terms[term_key]
+        if r() >= 0.8:  # these send none: the puller computes it from the Register
+            deadline = "null"
         fixed = {
             "asc_json": asc_json,
             "service_json": json.dumps(service.code),
@@ -238,25 +244,23 @@ def _lives(*, seed, cnap_code: str, day: datetime.date, count: int, services: Se
             "test_json": "true" if r() < 0.005 else "false",
             "consultation_json": "true" if r() < 0.03 else "false",
         }
-        timing_days = min(term_days, 30)  # keeps the last update within LIFESPAN_DAYS
-        if r() < 0.12:  # overdue
-            duration = timing_days * DAY + int((1 + r() * 10) * DAY)
-        else:
-            duration = 3600 + int(r() * timing_days * DAY)
+        # Decisions and pick-ups happen in office hours; the last update stays within LIFESPAN_DAYS.
+        timing_days = min(term_days, 30)
+        overdue = r() < 0.12
+        decided_days = timing_days + 1 + int(r() * 10) if overdue else int(r() * (timing_days + 1))
         fate_draw = r()
         issued, feedback = None, None
         if fate_draw < 0.03:
             fate, ended = "open", registered  # stuck: the overdue backlog
-        elif fate_draw < 0.05:
-            fate, ended = "cancelled", registered + 3600 + int(r() * 2 * DAY)
         elif fate_draw < 0.07:
-            fate, ended = "returned", registered + 3600 + int(r() * 3 * DAY)
-        elif fate_draw < 0.14:
-            fate, ended = "refused", registered + duration
+            fate = "cancelled" if fate_draw < 0.05 else "returned"
+            ended = _office_time(day_start, registered, int(r() * 3), r())
         else:
-            fate, ended = "positive", registered + duration
-            if r() < 0.92:  # the rest are never picked up
-                issued = ended + 600 + int(r() * 4 * DAY)
+            fate = "refused" if fate_draw < 0.14 else "positive"
+            ended = _office_time(day_start, registered, decided_days, r())
+            if fate == "positive" and r() < 0.92:  # the rest are never picked up
+                ended_day = day_start + (ended - day_start) // DAY * DAY
+                issued = _office_time(ended_day, ended, int(r() * 5), r(), gap=600)
                 if r() < 0.35:
                     loyalty = _LOYALTY[int(r() * len(_LOYALTY))]
                     rating = max(1, min(5, round(loyalty / 2)))
