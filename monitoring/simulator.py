@@ -17,6 +17,7 @@ import json
 import math
 import random
 import re
+import ssl
 import threading
 import time
 from collections import OrderedDict
@@ -312,6 +313,7 @@ class CnapSimulator:
         seed: int | str = 2026,
         verbose: bool = False,
         cache_records: int = CACHED_RECORDS,
+        tls: ssl.SSLContext | None = None,
     ):
         """Codes default to the active rows of the Register and the CNAP registry in the database
         (with the services' variations and terms); given codes are used as they are."""
@@ -326,6 +328,7 @@ class CnapSimulator:
         self.login, self.password = login, password
         self.appeals_per_day, self.page_size, self.seed = appeals_per_day, page_size, seed
         self.verbose, self.cache_records = verbose, cache_records
+        self.tls = tls  # a server-side context: https:// with its certificate
         self._expected_auth = "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode("ascii")
         self._faults: list[Fault] = []
         self.requests = 0  # appeal requests answered (any outcome): tests count what a pull asked for
@@ -339,22 +342,26 @@ class CnapSimulator:
     # --- Lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> "CnapSimulator":
-        self._server = _Server((self.host, self.port), _Handler)
-        self._server.simulator = self
-        self.port = self._server.server_address[1]
+        """Serve in a daemon thread; returns the simulator (its port is known now)."""
+        self._listen()
         self._thread = threading.Thread(target=self._server.serve_forever, name="cnap-simulator", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread (the management command) until interrupted."""
-        self._server = _Server((self.host, self.port), _Handler)
-        self._server.simulator = self
-        self.port = self._server.server_address[1]
+        self._listen()
         try:
             self._server.serve_forever()
         finally:
             self._server.server_close()
+
+    def _listen(self) -> None:
+        self._server = _Server((self.host, self.port), _Handler)
+        self._server.simulator = self
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
 
     def stop(self) -> None:
         if self._server is not None:
@@ -368,7 +375,7 @@ class CnapSimulator:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def url_for(self, cnap_code) -> str:
         return f"{self.base_url}/asc/{cnap_code}/appeals/"
@@ -581,7 +588,10 @@ class CnapSimulator:
         if page * self.page_size < len(bodies) or kind == "next_page_other_host":
             host = FOREIGN_HOST if kind == "next_page_other_host" else handler.headers.get("Host")
             query_text = urlencode({"start_date": start, "end_date": end, "page": page + 1})
-            next_page = f"http://{host or f'{self.host}:{self.port}'}/asc/{cnap_code}/appeals/?{query_text}"
+            scheme = "https" if self.tls else "http"
+            next_page = (
+                f"{scheme}://{host or f'{self.host}:{self.port}'}/asc/{cnap_code}/appeals/?{query_text}"
+            )
         body = b"".join(
             (
                 b'{"success":true,"next_page":',

@@ -2,10 +2,12 @@
 
 import datetime
 import socket
+import ssl
 
 import pytest
 
 from monitoring.client import PullError, fetch_pages
+from monitoring.simulator import CnapSimulator
 from tests.monitoring import simulator_fixtures
 from tests.monitoring.simulator_fixtures import SIM_LOGIN, SIM_PASSWORD
 
@@ -221,3 +223,90 @@ def test_more_pages_than_the_cap_stop_the_pull(cnap_simulator, code):
     assert received == [1, 2]
     assert (raised.value.code, raised.value.retryable) == ("page_cap", False)
     assert cnap_simulator.requests == 2
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+
+def _certificates(tmp_path, name: str):
+    """A CA file and a server context whose certificate the CA issued for `name`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(subject, issuer, key, signing_key, *, ca: bool, dns: str | None = None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
+            builder = builder.add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
+            )
+        else:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), False
+            )
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("Test CA", "Test CA", ca_key, ca_key, ca=True)
+    server = certificate(name, "Test CA", server_key, ca_key, ca=False, dns=name)
+    ca_file, chain_file, key_file = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain_file.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain_file, key_file)
+    return ca_file, context
+
+
+@pytest.fixture
+def tls_simulator(db, tmp_path, monkeypatch):
+    """The simulator over https with a certificate for "cnap.test", trusted through SSL_CERT_FILE."""
+    simulator_fixtures.simulator_registry()
+    ca_file, context = _certificates(tmp_path, "cnap.test")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    simulator = CnapSimulator(login=SIM_LOGIN, password=SIM_PASSWORD, page_size=20, tls=context).start()
+    yield simulator
+    simulator.stop()
+
+
+def test_https_connects_to_the_pinned_address_and_verifies_the_certificate_for_the_name(
+    tls_simulator, resolve_to
+):
+    code = sorted(tls_simulator.cnap_codes)[0]
+    lookups = resolve_to("cnap.test", "127.0.0.1")
+
+    pages = _pages(f"https://cnap.test:{tls_simulator.port}/asc/{code}/appeals/")
+
+    assert sum(len(page.records) for page in pages) == len(tls_simulator.records(code, START, END))
+    assert len(pages) > 1
+    assert lookups == ["cnap.test"]
+
+
+def test_a_certificate_for_another_name_is_refused(tls_simulator, resolve_to):
+    code = sorted(tls_simulator.cnap_codes)[0]
+    resolve_to("other.test", "127.0.0.1")
+
+    error = _error(f"https://other.test:{tls_simulator.port}/asc/{code}/appeals/")
+
+    assert (error.code, error.retryable) == ("tls", False)
+    assert tls_simulator.requests == 0
