@@ -164,6 +164,15 @@ def pull_run_execute(*, run_id: int) -> PullRun:
         return PullRun.objects.get(pk=run_id)
     run = PullRun.objects.select_related("system__cnap").get(pk=run_id)
     system = run.system
+    if not system.is_active:  # switched off after the run was queued: it is not contacted any more
+        PullRun.objects.filter(pk=run.pk).update(
+            status=PullRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error_code="system_inactive",
+            error_message=str(_("The system was deactivated before the pull ran.")),
+        )
+        run.refresh_from_db()
+        return run
     try:
         password = system.password
     except encryption.SecretUnreadable:

@@ -379,3 +379,22 @@ def test_a_failed_connection_test_leaves_the_systems_health_alone(cnap_simulator
     assert SIM_PASSWORD not in run.error_message
     system = CnapSystem.objects.get(pk=simulated_system.pk)
     assert (system.consecutive_failures, system.is_failing, system.last_pull_at) == (0, False, None)
+
+
+def test_a_run_of_a_system_deactivated_after_queueing_does_not_contact_it(cnap_simulator, simulated_system):
+    (run,) = pull_run_request(
+        system=simulated_system,
+        window_start=_window()[0],
+        window_end=_window()[1],
+        trigger=PullRun.Trigger.MANUAL,
+    )
+    simulated_system.is_active = False
+    simulated_system.save()
+
+    run = pull_run_execute(run_id=run.pk)
+
+    assert (run.status, run.error_code) == (PullRun.Status.FAILED, "system_inactive")
+    assert run.error_message == "Систему вимкнено до того, як дані було отримано."
+    assert cnap_simulator.requests == 0
+    simulated_system.refresh_from_db()
+    assert (simulated_system.consecutive_failures, simulated_system.last_pull_at) == (0, None)
