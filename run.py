@@ -81,7 +81,7 @@ def setup(env: dict) -> None:
     step("Preparing the development PKI and the demo data")
     run(PYTHON, "manage.py", "demo_data", env=env)
     step("Connecting a demo CNAP whose information system is the local simulator")
-    run(PYTHON, "manage.py", "monitoring_demo", env=env)  # its default URL is SIMULATOR_URL
+    run(PYTHON, "manage.py", "monitoring_demo", "--simulator-url", SIMULATOR_URL, env=env)
 
 
 def serve(env: dict) -> None:

@@ -140,6 +140,7 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
     "signature_check": "30/m/ip",  # the public signature check page (CPU per request)
+    "monitoring_join": "10/m/ip",  # a CNAP submitting a signed joining application
     "invitation_accept": "10/m/ip",  # setting a password from an invitation link
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
