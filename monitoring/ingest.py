@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AdministrativeService, Appeal, CnapSystem, PullRun, QuarantinedRecord, ServiceVariation
@@ -396,63 +396,12 @@ _NOT_AN_OBJECT = {"path": "$", "code": "invalid_type", "message": "Expected a JS
 def _write_postgresql(
     *, system: CnapSystem, rows: list[tuple], requarantined: list[str], now: datetime.datetime
 ) -> tuple[int, int]:
-    """Write the page's appeals; (created, updated).
+    """COPY the page into a temporary table, then one INSERT … ON CONFLICT; (created, updated).
 
-    Appeals not stored yet are COPied straight into the table (the cheapest way in, most of a first
-    pull); the others go through a temporary table and one INSERT … ON CONFLICT … WHERE newer or
-    different, which also settles an appeal that a concurrent pull stored meanwhile. Also drops the
-    system's quarantined records of these appeals (they came back valid).
+    Also drops the system's quarantined records of these appeals (they came back valid).
     """
     table = connection.ops.quote_name(Appeal._meta.db_table)
     quarantine = connection.ops.quote_name(QuarantinedRecord._meta.db_table)
-    columns = ", ".join(_COLUMNS)
-    # Binary COPY: psycopg formats dates and numbers in C (text COPY of aware datetimes is 4x slower).
-    types = [
-        Appeal._meta.get_field(name).db_type(connection).split("(")[0]
-        for name in (*_DATA_FIELDS, *_STAMP_FIELDS)
-    ]
-    ids = [row[1] for row in rows]
-    with connection.cursor() as cursor:
-        # A crash may lose the last pages committed, which the next pull fetches again; meanwhile the
-        # pull goes on without waiting for each page's flush to disk.
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(
-            f"SELECT appeal_id FROM {table} WHERE cnap_code = %s AND appeal_id = ANY(%s)",  # noqa: S608
-            [rows[0][0], ids],
-        )
-        stored = {appeal_id for (appeal_id,) in cursor.fetchall()}
-        new = [row for row in rows if row[1] not in stored]
-        known = [row for row in rows if row[1] in stored]
-        created = updated = 0
-        if new:
-            try:
-                with (
-                    transaction.atomic(),
-                    cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
-                ):
-                    copy.set_types(types)
-                    for row in new:
-                        copy.write_row((*row, now, now))
-                created = len(new)
-            except (
-                IntegrityError,
-                connection.Database.IntegrityError,
-            ):  # a concurrent pull stored some first
-                known += new
-        if known:
-            inserted = _upsert(cursor, known, now, types)
-            created += sum(inserted)
-            updated = len(inserted) - sum(inserted)
-        cursor.execute(
-            f"DELETE FROM {quarantine} WHERE system_id = %s AND record_key = ANY(%s)",  # noqa: S608
-            [system.pk, [appeal_id for appeal_id in ids if appeal_id not in requarantined]],
-        )
-    return created, updated
-
-
-def _upsert(cursor, rows: list[tuple], now: datetime.datetime, types: list[str]) -> list[bool]:
-    """COPY into a temporary table, then one INSERT … ON CONFLICT; for each row written: created?"""
-    table = connection.ops.quote_name(Appeal._meta.db_table)
     columns = ", ".join(_COLUMNS)
     data = _COLUMNS[: len(_DATA_FIELDS)]
     updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*data, "pulled_at"))
@@ -463,24 +412,39 @@ def _upsert(cursor, rows: list[tuple], now: datetime.datetime, types: list[str])
         f"EXCLUDED.source_updated_at > {table}.source_updated_at OR "
         f"(EXCLUDED.source_updated_at = {table}.source_updated_at AND ({stored}) IS DISTINCT FROM ({incoming}))"
     )
-    # ON COMMIT DELETE ROWS empties it cheaply at commit; the DELETE below serves callers whose
-    # transaction goes on (a page must not carry the previous one's rows along).
-    cursor.execute(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_ingest_batch ON COMMIT DELETE ROWS AS "  # noqa: S608
-        f"SELECT {columns} FROM {table} WITH NO DATA"
-    )
-    with cursor.copy(f"COPY monitoring_ingest_batch ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row((*row, now, now))
-    cursor.execute(
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM monitoring_ingest_batch "  # noqa: S608
-        f"ON CONFLICT (cnap_code, appeal_id) DO UPDATE SET {updates} WHERE {newer} "
-        "RETURNING (xmax = 0)"
-    )
-    inserted = [created for (created,) in cursor.fetchall()]
-    cursor.execute("DELETE FROM monitoring_ingest_batch")
-    return inserted
+    # Binary COPY: psycopg formats dates and numbers in C (text COPY of aware datetimes is 4x slower).
+    types = [
+        Appeal._meta.get_field(name).db_type(connection).split("(")[0]
+        for name in (*_DATA_FIELDS, *_STAMP_FIELDS)
+    ]
+    with connection.cursor() as cursor:
+        # A crash may lose the last pages committed, which the next pull fetches again; meanwhile the
+        # pull goes on without waiting for each page's flush to disk.
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # ON COMMIT DELETE ROWS empties it cheaply at commit; the DELETE below serves callers whose
+        # transaction goes on (a page must not carry the previous one's rows along).
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_ingest_batch ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY monitoring_ingest_batch ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row((*row, now, now))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM monitoring_ingest_batch "  # noqa: S608
+            f"ON CONFLICT (cnap_code, appeal_id) DO UPDATE SET {updates} WHERE {newer} "
+            "RETURNING (xmax = 0)"
+        )
+        inserted = [created for (created,) in cursor.fetchall()]
+        cursor.execute(
+            f"DELETE FROM {quarantine} q USING monitoring_ingest_batch b "  # noqa: S608
+            "WHERE q.system_id = %s AND q.record_key = b.appeal_id AND NOT q.record_key = ANY(%s)",
+            [system.pk, requarantined],
+        )
+        cursor.execute("DELETE FROM monitoring_ingest_batch")
+    created = sum(inserted)
+    return created, len(inserted) - created
 
 
 def _write_portable(
