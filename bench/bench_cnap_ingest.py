@@ -50,7 +50,7 @@ SERVICES = 200
 PAGE_SIZE = 500
 WINDOW_DAYS = 31
 # Appeals in a 31-day window per appeal a day: the window's own days plus earlier appeals updated in it.
-IN_WINDOW_PER_DAILY_APPEAL = 39.47
+IN_WINDOW_PER_DAILY_APPEAL = 39.17
 LOGIN, PASSWORD = "erepository", "pa$$word"
 SEED = 20261122
 
@@ -279,6 +279,7 @@ def settle(url: str) -> None:
 
 def measure(url: str, appeals: int, workers: int) -> dict:
     per_day = max(1, round(appeals / CNAPS / IN_WINDOW_PER_DAILY_APPEAL))
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())  # the machine may be shared
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     ports = context.Queue()
@@ -350,7 +351,13 @@ def measure(url: str, appeals: int, workers: int) -> dict:
         source = "upsert" if phase == "copy" else phase
         summed = {key: sum(s[source][key] for s in stats) for key in stats[0][source]}
         phases[phase] = {**summed, "seconds": seconds, "rate": summed["records"] / seconds}
-    return {"per_day": per_day, "simulators": len(simulators), "workers": workers, "phases": phases}
+    return {
+        "per_day": per_day,
+        "simulators": len(simulators),
+        "workers": workers,
+        "phases": phases,
+        "load": load,
+    }
 
 
 # --- Report --------------------------------------------------------------------------------------------
@@ -415,10 +422,12 @@ def report(result: dict, url: str) -> str:
             " `appeals_ingest` per page, one transaction a page (validation, COPY into a temporary table,"
             " `INSERT … ON CONFLICT … WHERE` newer or different, quarantine clean-up). The upsert stage"
             " alone repeats the first pull's pages from memory into the emptied table; the raw COPY writes"
-            " the same rows (as ingestion builds them), binary, a page per transaction, into a table with"
-            " the same columns, indexes and foreign keys. In ingested time the first pull spent"
-            f" {first['ingest_seconds'] / result['workers'] / first['seconds']:.0%} of each worker's wall"
-            " time inside `appeals_ingest`.",
+            " the same rows (as ingestion wrote them, read back), binary, a page per transaction, into a"
+            " table with the same columns, indexes and foreign keys: the most the database takes on this"
+            " machine with nothing else to do. During the first pull each worker spent"
+            f" {first['ingest_seconds'] / result['workers'] / first['seconds']:.0%} of its wall time inside"
+            " `appeals_ingest` (the rest: HTTP and JSON in the client)."
+            f" Load average when the run started: {result['load']}.",
             "",
             *rows,
             "",

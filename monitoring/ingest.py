@@ -2,7 +2,9 @@
 quarantine the rest with their reasons.
 
 One call takes one page of records in one transaction. Validation is hand-written over sets and dicts
-loaded once per pull run (a page of 500 records must take milliseconds, not a form per record).
+(a page of 500 records must take milliseconds, not a form per record); the Register's services are
+loaded once per pull run, as its pages name them. Measured in docs/benchmarks.md
+(bench/bench_cnap_ingest.py).
 """
 
 import datetime
