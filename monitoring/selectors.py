@@ -1,6 +1,5 @@
 """Reads of the monitoring app."""
 
-import dataclasses
 import datetime
 import zoneinfo
 from dataclasses import dataclass, field
@@ -207,10 +206,7 @@ def _figure_aggregates(now: datetime.datetime) -> dict:
 
 def _row(key: str, label: str, values: dict) -> QualityRow:
     by_channel = {channel: values.pop(f"channel_{channel}") for channel in CHANNELS}
-    names = {f.name for f in dataclasses.fields(QualityRow)}
-    return QualityRow(
-        key=key, label=label, by_channel=by_channel, **{k: v for k, v in values.items() if k in names}
-    )
+    return QualityRow(key=key, label=label, by_channel=by_channel, **values)
 
 
 def _data_quality(*, start, end, region, cnap_code) -> dict[tuple[str, str], list[int]]:
@@ -250,6 +246,38 @@ def _add_data_quality(row: QualityRow, counts: list[int]) -> None:
     row.pull_runs_succeeded = (row.pull_runs_succeeded or 0) + counts[2]
 
 
+def _appeals(*, start, end, region, cnap_code, service_code, channel):
+    """The appeals the figures count: registered in [start, end), no tests or consultations, filtered."""
+    appeals = Appeal.objects.filter(
+        registered_at__gte=start, registered_at__lt=end, is_test=False, is_consultation=False
+    )
+    if region:
+        appeals = appeals.filter(cnap__region=region)
+    if cnap_code:
+        appeals = appeals.filter(cnap_id=cnap_code)
+    if service_code:
+        appeals = appeals.filter(service_id=service_code)
+    if channel:
+        appeals = appeals.filter(channel=channel)
+    return appeals
+
+
+def _grouped_rows(appeals, group_by: str, aggregates: dict) -> list[QualityRow]:
+    """One query: a row a group, ordered by the group's key."""
+    key_field, label_field = GROUPINGS[group_by]
+    if group_by == GROUP_BY_DAY:
+        appeals = appeals.annotate(
+            day=TruncDate("registered_at", tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        )
+    group_fields = [key_field, label_field] if label_field else [key_field]
+    rows = []
+    for values in appeals.values(*group_fields).annotate(**aggregates).order_by(key_field):
+        key = values.pop(key_field)
+        label = values.pop(label_field) if label_field else key
+        rows.append(_row(str(key), str(label), values))
+    return rows
+
+
 def quality_figures(
     *,
     date_from: datetime.date,
@@ -267,31 +295,12 @@ def quality_figures(
     whatever the number of appeals. The data quality of the connections (quarantine, pull runs) is a
     CNAP's, so it is given per CNAP and per region, and not when a service or channel is chosen.
     """
-    key_field, label_field = GROUPINGS[group_by]
     start, end = _kyiv_bounds(date_from, date_to)
-    appeals = Appeal.objects.filter(
-        registered_at__gte=start, registered_at__lt=end, is_test=False, is_consultation=False
+    appeals = _appeals(
+        start=start, end=end, region=region, cnap_code=cnap_code, service_code=service_code, channel=channel
     )
-    if region:
-        appeals = appeals.filter(cnap__region=region)
-    if cnap_code:
-        appeals = appeals.filter(cnap_id=cnap_code)
-    if service_code:
-        appeals = appeals.filter(service_id=service_code)
-    if channel:
-        appeals = appeals.filter(channel=channel)
-    if group_by == GROUP_BY_DAY:
-        appeals = appeals.annotate(
-            day=TruncDate("registered_at", tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
-        )
     aggregates = _figure_aggregates(now or timezone.now())
-
-    group_fields = [key_field, label_field] if label_field else [key_field]
-    rows = []
-    for values in appeals.values(*group_fields).annotate(**aggregates).order_by(key_field):
-        key = values.pop(key_field)
-        label = values.pop(label_field) if label_field else key
-        rows.append(_row(str(key), str(label), values))
+    rows = _grouped_rows(appeals, group_by, aggregates)
     total = _row("", "", appeals.aggregate(**aggregates))
 
     if group_by in (GROUP_BY_CNAP, GROUP_BY_REGION) and not (service_code or channel):
@@ -317,17 +326,13 @@ def quality_by_day(
     service_code: str | None = None,
     channel: str | None = None,
 ) -> list[QualityRow]:
-    """One row a Kyiv day from–to, days without appeals included (zeros), for time charts."""
-    figures = quality_figures(
-        date_from=date_from,
-        date_to=date_to,
-        group_by=GROUP_BY_DAY,
-        region=region,
-        cnap_code=cnap_code,
-        service_code=service_code,
-        channel=channel,
+    """One row a Kyiv day from–to, days without appeals included (zeros), for time charts. One query."""
+    start, end = _kyiv_bounds(date_from, date_to)
+    appeals = _appeals(
+        start=start, end=end, region=region, cnap_code=cnap_code, service_code=service_code, channel=channel
     )
-    by_day = {row.key: row for row in figures.rows}
+    rows = _grouped_rows(appeals, GROUP_BY_DAY, _figure_aggregates(timezone.now()))
+    by_day = {row.key: row for row in rows}
     days = (date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1))
     return [
         by_day.get(day.isoformat())

@@ -271,7 +271,7 @@ def test_query_count_does_not_grow_with_rows(system, django_assert_max_num_queri
     with django_assert_max_num_queries(4):
         figures = quality_figures(**NOV, group_by="cnap")
     assert len(figures.rows) == 2
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         quality_by_day(**NOV)
 
 
