@@ -13,6 +13,6 @@ class PortalConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from . import schema  # noqa: F401  (registers the OpenAPI extensions)
-        from .sqlite import register_unicode_like
+        from .sqlite import register_sqlite_functions
 
-        connection_created.connect(register_unicode_like, dispatch_uid="portal-unicode-like")
+        connection_created.connect(register_sqlite_functions, dispatch_uid="portal-sqlite-functions")

@@ -53,7 +53,7 @@ class PercentileCont:
         return values[lower] + (values[upper] - values[lower]) * (position - lower)
 
 
-def register_unicode_like(sender, connection, **kwargs) -> None:
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
     """`connection_created` receiver: registers the portal's SQLite functions (LIKE, percentile)."""
     if connection.vendor == "sqlite":
         connection.connection.create_function("like", 2, unicode_like, deterministic=True)
