@@ -221,6 +221,7 @@ def measure(url: str, broker: str, cnaps: int, concurrency: int, per_day: int) -
         app.conf.task_always_eager = False  # the test settings run tasks in-process; here the worker does
         connection.close()
 
+        load = " ".join(f"{value:.1f}" for value in os.getloadavg())  # the machine may be shared
         clock = timezone.now()
         runs = pull_runs_schedule(today=today)
         scheduled = (timezone.now() - clock).total_seconds()
@@ -271,6 +272,7 @@ def measure(url: str, broker: str, cnaps: int, concurrency: int, per_day: int) -
         "simulators": len(simulators),
         "concurrency": concurrency,
         "per_day": per_day,
+        "load": load,
     }
 
 
@@ -310,7 +312,8 @@ def report(result: dict, url: str) -> str:
             f" service: one SCHEDULE run per system for {start}…{end}, each queued on commit) and stops at"
             " the last run's `finished_at`; every run goes through `pull_run_execute_task` (guarded client,"
             " `appeals_ingest` per page, counters, system health). The simulators generate their appeals"
-            " before the clock starts; answering requests is inside it.",
+            " before the clock starts; answering requests is inside it. Load average when the clock"
+            f" started: {result['load']}.",
             "",
             "| Runs | Succeeded | Failed | Attempts | Pages | Appeals received | Created | Quarantined"
             " | Scheduling | Wall time | Appeals/s | Target |",
