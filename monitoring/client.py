@@ -123,15 +123,23 @@ def _first_url(base_url: str, start: date, end: date) -> str:
     return f"{base_url}{'&' if '?' in base_url else '?'}{query}"
 
 
-def _read_limited(response: urllib3.BaseHTTPResponse, limit: int) -> bytes:
+def _read_limited(response: urllib3.BaseHTTPResponse, limit: int, deadline: float) -> bytes:
+    """The body, up to `limit` bytes and until the `deadline` (time.monotonic()).
+
+    The read timeout bounds each socket read only: a server trickling a byte at a time would never
+    trip it, so the whole page also has a deadline.
+    """
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(response.status, limit)
     body = bytearray()
-    for chunk in response.stream(CHUNK_BYTES):
+    # read1: whatever has arrived (stream() would wait for a whole chunk and never see the deadline).
+    while chunk := response.read1(CHUNK_BYTES):
         body += chunk
         if len(body) > limit:  # stop reading: the rest never reaches memory
             raise _too_large(response.status, limit)
+        if time.monotonic() > deadline:
+            raise urllib3.exceptions.ReadTimeoutError(None, None, "page deadline passed")
     return bytes(body)
 
 
@@ -247,6 +255,7 @@ class _Session:
         raise PullError("redirect", _("Too many redirects."), http_status=status)
 
     def _request(self, url: str) -> tuple[int, bytes, str | None]:
+        deadline = time.monotonic() + settings.MONITORING_PULL_PAGE_DEADLINE
         try:
             response = self.pool.urlopen(
                 "GET", _path(url), headers=self.headers, redirect=False, retries=False, preload_content=False
@@ -268,7 +277,7 @@ class _Session:
         try:
             if 300 <= response.status < 400:
                 return response.status, b"", response.headers.get("Location") or ""
-            body = _read_limited(response, settings.MONITORING_PULL_MAX_PAGE_BYTES)
+            body = _read_limited(response, settings.MONITORING_PULL_MAX_PAGE_BYTES, deadline)
         except PullError:
             response.close()  # unread bytes left: the connection cannot be reused
             raise

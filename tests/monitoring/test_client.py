@@ -3,6 +3,8 @@
 import datetime
 import socket
 import ssl
+import threading
+import time
 
 import pytest
 
@@ -148,6 +150,37 @@ def test_a_slow_answer_is_a_retryable_timeout(cnap_simulator, code, settings):
     error = _error(cnap_simulator.url_for(code))
 
     assert (error.code, error.retryable) == ("timeout", True)
+
+
+def test_a_trickling_answer_is_stopped_at_the_page_deadline(settings):
+    """Every read is quicker than the read timeout, yet the page never ends: the deadline stops it."""
+    settings.MONITORING_PULL_READ_TIMEOUT = 1.0
+    settings.MONITORING_PULL_PAGE_DEADLINE = 0.5
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            while not stop.is_set():
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        error = _error(f"http://127.0.0.1:{server.getsockname()[1]}/asc/1/appeals/")
+    finally:
+        stop.set()
+        server.close()
+    assert (error.code, error.retryable) == ("timeout", True)
+    assert time.monotonic() - started < 3
 
 
 def test_invalid_json_is_malformed(cnap_simulator, code):
