@@ -93,32 +93,42 @@ def pull_run_request(
     return runs
 
 
+@transaction.atomic
 def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
     """Queue the daily pull of [today − MONITORING_PULL_WINDOW_DAYS, today] for every active system.
 
     Idempotent for the day: a system with a scheduled run of the same window that is queued, running,
-    retrying or succeeded gets no second one (a failed one is pulled again).
+    retrying or succeeded gets no second one (a failed one is pulled again). A handful of queries
+    whatever the number of systems: thousands of CNAPs are scheduled in one go.
     """
+    from .tasks import pull_run_execute_task  # tasks import this module
+
     today = today or timezone.localdate()
     start = today - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)
-    runs = []
-    for system_id in CnapSystem.objects.filter(is_active=True).values_list("pk", flat=True):
-        with transaction.atomic():
-            # The lock makes two schedulers (a beat restart) wait for each other on the same system.
-            system = CnapSystem.objects.select_for_update().filter(pk=system_id, is_active=True).first()
-            if system is None:
-                continue
-            exists = PullRun.objects.filter(
-                system=system,
-                trigger=PullRun.Trigger.SCHEDULE,
-                window_start=start,
-                window_end=today,
-                status__in=[*ACTIVE_STATUSES, PullRun.Status.SUCCEEDED],
-            ).exists()
-            if not exists:
-                runs += pull_run_request(
-                    system=system, window_start=start, window_end=today, trigger=PullRun.Trigger.SCHEDULE
-                )
+    # The row locks make a second scheduler (a beat restart) wait here, then see the runs made.
+    system_ids = list(
+        CnapSystem.objects.select_for_update()
+        .filter(is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    scheduled = set(
+        PullRun.objects.filter(
+            system_id__in=system_ids,
+            trigger=PullRun.Trigger.SCHEDULE,
+            window_start=start,
+            window_end=today,
+            status__in=[*ACTIVE_STATUSES, PullRun.Status.SUCCEEDED],
+        ).values_list("system_id", flat=True)
+    )
+    runs = PullRun.objects.bulk_create(
+        PullRun(system_id=pk, trigger=PullRun.Trigger.SCHEDULE, window_start=start, window_end=today)
+        for pk in system_ids
+        if pk not in scheduled
+    )
+    for run in runs:
+        pull_run_execute_task.delay_on_commit(run.pk)
+    logger.info("Daily pull of %s..%s queued for %d system(s)", start, today, len(runs))
     return runs
 
 

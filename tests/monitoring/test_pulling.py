@@ -306,6 +306,15 @@ def test_the_schedule_queues_one_run_per_active_system_and_day(simulated_system,
     assert len(pull_runs_schedule(today=today + datetime.timedelta(days=1))) == 1
 
 
+def test_scheduling_takes_the_same_few_queries_for_many_systems(django_assert_max_num_queries):
+    CnapSystemFactory.create_batch(30)
+
+    with django_assert_max_num_queries(5):  # savepoint, locked systems, existing runs, insert, release
+        runs = pull_runs_schedule(today=datetime.date(2026, 11, 20))
+
+    assert len(runs) == 30
+
+
 def test_the_scheduled_task_pulls_every_active_system(
     cnap_simulator, simulated_system, django_capture_on_commit_callbacks
 ):
