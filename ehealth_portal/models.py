@@ -68,7 +68,7 @@ class Email(models.Model):
     class Status(models.TextChoices):
         PENDING = "PENDING", _("pending")
         SENT = "SENT", _("sent")
-        FAILED = "FAILED", _("failed")
+        FAILED = "FAILED", pgettext_lazy("email status", "failed")
 
     to = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=255)

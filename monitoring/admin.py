@@ -375,7 +375,7 @@ class CnapSystemAdmin(admin.ModelAdmin):
     @admin.action(description=_("Pull the last days now"), permissions=["pull"])
     def pull_now(self, request, queryset):
         end = timezone.localdate()
-        start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS - 1)
+        start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)  # as the daily pull
         self._pull(request, queryset, start, end)
 
     @admin.action(description=_("Pull the appeals of a period again…"), permissions=["pull"])

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ehealth_portal import encryption
 
@@ -265,7 +266,7 @@ class PullRun(models.Model):
         RUNNING = "RUNNING", _("running")
         RETRYING = "RETRYING", _("waiting to retry")
         SUCCEEDED = "SUCCEEDED", _("succeeded")
-        FAILED = "FAILED", _("failed")
+        FAILED = "FAILED", pgettext_lazy("pull run status", "failed")
 
     system = models.ForeignKey(
         CnapSystem, on_delete=models.CASCADE, related_name="pull_runs", verbose_name=_("system")

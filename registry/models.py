@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 dictionary_name_validator = RegexValidator(
     r"\A[A-Z][A-Z0-9_]*\Z", _("Use capital Latin letters, digits and underscores, e.g. LEGAL_FORM.")
@@ -415,7 +416,7 @@ class ApplicationCheck(models.Model):
 
     class Outcome(models.TextChoices):
         PASSED = "PASSED", _("passed")
-        FAILED = "FAILED", _("failed")
+        FAILED = "FAILED", pgettext_lazy("check outcome", "failed")
         WAITING = "WAITING", _("waiting for an operator")
 
     application = models.ForeignKey(RegistrationApplication, on_delete=models.CASCADE, related_name="checks")

@@ -465,7 +465,7 @@ def test_pull_now_pulls_the_last_days(
     assert (run.trigger, run.requested_by, run.window_start, run.window_end) == (
         "MANUAL",
         operator,
-        today - datetime.timedelta(days=2),
+        today - datetime.timedelta(days=3),  # the daily pull's window: [today − 3 days, today]
         today,
     )
     assert run.status == "SUCCEEDED"
