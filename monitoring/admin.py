@@ -64,6 +64,10 @@ class AdministrativeServiceAdmin(admin.ModelAdmin):
     readonly_fields = ["raw_entry", "created_at", "updated_at"]
     inlines = [ServiceVariationInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Appeals refer to a service by its identifier: once stored it never changes.
+        return [*self.readonly_fields, "identifier"] if obj else self.readonly_fields
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(variation_count=Count("variations"))
 
@@ -95,6 +99,10 @@ class CnapAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["raw_entry", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Appeals refer to a CNAP by its code: once stored it never changes.
+        return [*self.readonly_fields, "code"] if obj else self.readonly_fields
 
     @admin.display(description=_("registry entry"))
     def raw_entry(self, obj):

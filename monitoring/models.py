@@ -351,6 +351,10 @@ class Appeal(models.Model):
         to_field="code",
         db_column="cnap_code",
         db_index=False,
+        # No database constraint on either code: ingestion checks both against the registers, the ORM
+        # keeps PROTECT, and codes never change (read-only in the admin, the imports' keys). A checked
+        # text key per row cost ingestion a third of its speed (docs/benchmarks.md).
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="appeals",
         verbose_name=_("CNAP"),
@@ -361,6 +365,7 @@ class Appeal(models.Model):
         to_field="identifier",
         db_column="service_code",
         db_index=False,
+        db_constraint=False,
         on_delete=models.PROTECT,
         related_name="appeals",
         verbose_name=_("service"),

@@ -68,7 +68,7 @@ def test_operator_edits_a_variation_term(superuser_client, registers):
     service = AdministrativeService.objects.get(identifier="00056")
     first, second = service.variations.order_by("identifier")
     data = {
-        "identifier": "00056",
+        "identifier": "99999",  # ignored: appeals refer to the identifier, which never changes
         "name": service.name,
         "owner_name": service.owner_name,
         "owner_code": "",
@@ -99,6 +99,21 @@ def test_operator_edits_a_variation_term(superuser_client, registers):
     second.refresh_from_db()
     assert (first.legal_term_days, first.legal_term_working_days) == (25, True)
     assert (second.legal_term_days, second.legal_term_working_days) == (7, False)
+    service.refresh_from_db()
+    assert service.identifier == "00056"
+
+
+def test_a_cnap_code_cannot_be_changed_once_stored(superuser_client, registers):
+    cnap = Cnap.objects.get(code="1001")
+    form = (
+        superuser_client.get(reverse("admin:monitoring_cnap_change", args=[cnap.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert "code" not in form.fields
+    assert (
+        "code" in superuser_client.get(reverse("admin:monitoring_cnap_add")).context["adminform"].form.fields
+    )
 
 
 def test_staff_without_permissions_cannot_open_the_registers(client, registers):
