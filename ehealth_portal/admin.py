@@ -1,7 +1,10 @@
 import json
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -13,6 +16,41 @@ from .models import ApiKey, Email, User
 def pretty_json(value) -> str:
     """A JSON field shown readably (and escaped) on an admin page."""
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
+
+
+class ReadOnlyAdminMixin:
+    """For records that change only through services (which check the state and record the operator):
+    the admin shows them and offers the services as actions."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def action_page(modeladmin, request, queryset, *, title, intro, buttons, form=None):
+    """The intermediate page of an admin action (a confirmation, a comment, a period); it posts back
+    to the action with the chosen button's name."""
+    return TemplateResponse(
+        request,
+        "admin/action_page.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "queryset": queryset,
+            "form": form,
+            "buttons": buttons,
+            "action": request.POST["action"],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+            "media": modeladmin.media + (form.media if form else forms.Media()),
+        },
+    )
 
 
 @admin.register(User)

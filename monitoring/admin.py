@@ -3,19 +3,17 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from ehealth_portal.admin import pretty_json
+from ehealth_portal.admin import ReadOnlyAdminMixin, action_page, pretty_json
 
 from . import pulling, services
 from .forms import CnapSystemAdminForm, JoiningRejectForm, PullPeriodForm
@@ -112,36 +110,6 @@ class CnapAdmin(admin.ModelAdmin):
 # --- Connecting CNAP systems ---------------------------------------------------------------------------
 # Applications, pull runs, appeals and quarantined records change only through services (which check the
 # state and record the operator) or the puller: the admin shows them read-only.
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _action_page(modeladmin, request, queryset, *, title, intro, form, button):
-    """An action's intermediate page with a form; it posts back to the action."""
-    return TemplateResponse(
-        request,
-        "admin/monitoring/action_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "queryset": queryset,
-            "form": form,
-            "button": button,
-            "action": request.POST["action"],
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.model._meta,
-        },
-    )
 
 
 def _errors_text(error: ValidationError) -> str:
@@ -245,14 +213,14 @@ class JoiningApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return None
-        return _action_page(
+        return action_page(
             self,
             request,
             queryset,
             title=_("Reject joining applications"),
             intro=_("The CNAP receives the reason by email and may submit a new application."),
             form=form,
-            button=("_reject", _("Reject")),
+            buttons=[("_reject", _("Reject"))],
         )
 
 
@@ -392,7 +360,7 @@ class CnapSystemAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             self._pull(request, queryset, form.cleaned_data["window_start"], form.cleaned_data["window_end"])
             return None
-        return _action_page(
+        return action_page(
             self,
             request,
             queryset,
@@ -402,7 +370,7 @@ class CnapSystemAdmin(admin.ModelAdmin):
                 "included); the appeals are updated in place."
             ),
             form=form,
-            button=("_pull", _("Start the pull")),
+            buttons=[("_pull", _("Start the pull"))],
         )
 
     def _pull(self, request, queryset, start, end):

@@ -1,16 +1,12 @@
 """Forms of the monitoring app: a CNAP's joining application (public) and the operators' admin forms."""
 
-import base64
-import binascii
-
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.forms import SignatureInputMixin
 from ehealth_portal.validators import validate_edrpou
 
 from .models import Cnap, CnapSystem, JoiningApplication
@@ -66,7 +62,7 @@ class JoinDetailsForm(forms.Form):
         return self.cleaned_data["proposed_base_url"].strip()
 
 
-class JoinSignForm(forms.Form):
+class JoinSignForm(SignatureInputMixin, forms.Form):
     """Step 2: the signature of the shown text, uploaded (.p7s) or made in the browser (base64 DER)."""
 
     signature = forms.FileField(
@@ -78,33 +74,6 @@ class JoinSignForm(forms.Form):
         ),
     )
     signature_base64 = forms.CharField(label=_("Signature"), required=False, widget=forms.HiddenInput)
-
-    def clean_signature(self):
-        upload = self.cleaned_data.get("signature")
-        if upload and upload.size > settings.SIGNATURE_MAX_BYTES:
-            raise ValidationError(
-                _("The file is larger than %(limit)s."),
-                code="too_large",
-                params={"limit": filesizeformat(settings.SIGNATURE_MAX_BYTES)},
-            )
-        return upload.read() if upload else None
-
-    def clean_signature_base64(self):
-        value = "".join(self.cleaned_data.get("signature_base64", "").split())
-        if not value:
-            return None
-        if len(value) > (settings.SIGNATURE_MAX_BYTES + 2) // 3 * 4:
-            raise ValidationError(
-                _("The signature is larger than %(limit)s."),
-                code="too_large",
-                params={"limit": filesizeformat(settings.SIGNATURE_MAX_BYTES)},
-            )
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError(
-                _("The signature made in the browser is damaged; sign again."), code="base64"
-            ) from None
 
     def clean(self):
         cleaned = super().clean()

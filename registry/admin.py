@@ -1,17 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ehealth_portal.admin import pretty_json
+from ehealth_portal.admin import ReadOnlyAdminMixin, action_page, pretty_json
 
 from . import services
 from .models import (
@@ -79,37 +77,6 @@ class GlobalParameterAdmin(admin.ModelAdmin):
 # --- Facility registration ------------------------------------------------------------------------
 # These records change only through services (which check the state and record the operator), so the
 # admin shows them read-only and offers the services as actions.
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _action_page(modeladmin, request, queryset, *, title, intro, buttons, form=None):
-    """The intermediate page of an action (confirmation, a comment); it posts back to the action."""
-    return TemplateResponse(
-        request,
-        "admin/registry/action_confirm.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "intro": intro,
-            "queryset": queryset,
-            "form": form,
-            "buttons": buttons,
-            "action": request.POST["action"],
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.model._meta,
-            "media": modeladmin.media + (form.media if form else forms.Media()),
-        },
-    )
 
 
 def _apply_each(modeladmin, request, queryset, call, message_plural) -> None:
@@ -306,7 +273,7 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     ),
                 )
                 return None
-        return _action_page(
+        return action_page(
             self,
             request,
             queryset,
@@ -387,7 +354,7 @@ class LegalEntityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Deactivate (close) the facility"), permissions=["manage"])
     def deactivate(self, request, queryset):
         if "_confirm" not in request.POST:
-            return _action_page(
+            return action_page(
                 self,
                 request,
                 queryset,

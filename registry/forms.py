@@ -6,8 +6,6 @@ shows next to the field it concerns. `wizard_payload` joins the parts; `wizard_s
 reverse, to reopen a rejected application for correction.
 """
 
-import base64
-import binascii
 import datetime
 import re
 from collections.abc import Callable
@@ -18,11 +16,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ehealth_portal.forms import SignatureInputMixin
 from ehealth_portal.validators import (
     is_valid_passport_number,
     validate_edrpou,
@@ -853,7 +851,7 @@ class HeadForm(StepForm):
 # --- Step 5: review and sign ------------------------------------------------------------------------
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(SignatureInputMixin, forms.Form):
     """Consent and the signature: an uploaded .p7s, or one made in the browser (base64 DER)."""
 
     public_offer_consent = forms.BooleanField(
@@ -871,33 +869,6 @@ class ReviewForm(forms.Form):
     signature_base64 = forms.CharField(required=False, widget=forms.HiddenInput)
     # The SHA-256 of the document shown: a submission refers to exactly that document.
     document_sha256 = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def clean_signature(self):
-        upload = self.cleaned_data.get("signature")
-        if upload and upload.size > settings.SIGNATURE_MAX_BYTES:
-            raise ValidationError(
-                _("The file is larger than %(limit)s."),
-                code="too_large",
-                params={"limit": filesizeformat(settings.SIGNATURE_MAX_BYTES)},
-            )
-        return upload.read() if upload else None
-
-    def clean_signature_base64(self):
-        value = "".join(self.cleaned_data.get("signature_base64", "").split())
-        if not value:
-            return None
-        if len(value) > (settings.SIGNATURE_MAX_BYTES + 2) // 3 * 4:
-            raise ValidationError(
-                _("The signature is larger than %(limit)s."),
-                code="too_large",
-                params={"limit": filesizeformat(settings.SIGNATURE_MAX_BYTES)},
-            )
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError(
-                _("The signature made in the browser is damaged; sign again."), code="base64"
-            ) from None
 
     def clean(self):
         cleaned = super().clean()
