@@ -11,6 +11,8 @@ import datetime
 import functools
 import hashlib
 import json
+import logging
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from .models import AdministrativeService, Appeal, CnapSystem, PullRun, QuarantinedRecord, ServiceVariation
 
+logger = logging.getLogger(__name__)
 KYIV = ZoneInfo("Europe/Kyiv")
 # RFC 3339 date-time with a required UTC offset ("Z" or ±hh:mm); fromisoformat alone accepts far more.
 _rfc3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})").fullmatch
@@ -32,6 +35,9 @@ _RESULTS = frozenset(Appeal.Result.values)
 _APPLICANT_TYPES = frozenset(Appeal.ApplicantType.values)
 _ID_MAX = Appeal._meta.get_field("appeal_id").max_length
 _VARIATION_MAX = Appeal._meta.get_field("variation_code").max_length
+_ASC_CODE_MAX_DIGITS = 12
+# Dates outside these years are a broken system's, and some would overflow when converted to UTC.
+_YEAR_MIN, _YEAR_MAX = 1991, 2100
 
 # The columns ingestion writes, in COPY order; the last two are stamps, not data.
 _DATA_FIELDS = (
@@ -167,7 +173,7 @@ def deadline_for(registered: datetime.date, days: int, working_days: bool) -> da
                 remaining -= 1
     else:
         day += datetime.timedelta(days=days)
-    return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=KYIV)
+    return datetime.datetime.combine(day, datetime.time.max, tzinfo=KYIV)
 
 
 # --- Validation -----------------------------------------------------------------------------------------
@@ -192,9 +198,14 @@ class _Checker:
         value = record.get(key)
         if value.__class__ is str and _rfc3339(value):
             try:
-                return _fromisoformat(value)
+                parsed = _fromisoformat(value)
             except ValueError:
                 pass
+            else:
+                if _YEAR_MIN <= parsed.year <= _YEAR_MAX:
+                    return parsed
+                self.fail(path, "out_of_range", f"Expected a date-time from {_YEAR_MIN} to {_YEAR_MAX}.")
+                return None
         elif value is None:
             if required:
                 self.fail(path, "required", "This field is required.")
@@ -242,11 +253,18 @@ class _Checker:
             self.fail("$.id", "invalid_type", "Expected a non-empty string.")
         elif len(appeal_id) > _ID_MAX:
             self.fail("$.id", "too_long", f"Expected at most {_ID_MAX} characters.")
+        elif not appeal_id.isprintable():  # NUL, control characters, lone surrogates: not storable
+            self.fail("$.id", "invalid_characters", "Expected printable characters only.")
 
         asc_code = record.get("asc_code")
         if asc_code is None:
             self.fail("$.asc_code", "required", "This field is required.")
-        elif type(asc_code) is not int and not (isinstance(asc_code, str) and asc_code.isdigit()):
+        elif type(asc_code) is not int and not (
+            isinstance(asc_code, str)
+            and asc_code.isascii()
+            and asc_code.isdigit()
+            and len(asc_code) <= _ASC_CODE_MAX_DIGITS
+        ):
             self.fail("$.asc_code", "invalid_type", "Expected a CNAP code (a whole number).")
         elif int(asc_code) != self.cnap_number:
             self.fail("$.asc_code", "wrong_cnap", f"This system reports for CNAP {self.cnap_code}.")
@@ -289,6 +307,8 @@ class _Checker:
             self.fail(
                 "$.decided_at", "decided_before_registered", "decided_at is earlier than registered_at."
             )
+        if issued_at is not None and registered_at is not None and issued_at < registered_at:
+            self.fail("$.issued_at", "issued_before_registered", "issued_at is earlier than registered_at.")
 
         is_test = self.boolean(record, "is_test")
         is_consultation = self.boolean(record, "is_consultation")
@@ -312,7 +332,9 @@ class _Checker:
                     registered_at.astimezone(KYIV).date(), term.days, term.working_days
                 )
                 deadline_from_register = True
-        processing_seconds = int((decided_at - registered_at).total_seconds()) if decided_at else None
+        # Processing ends with the decision; a system that sends only the issue time ends it there.
+        ended_at = decided_at or issued_at
+        processing_seconds = int((ended_at - registered_at).total_seconds()) if ended_at else None
         return (  # in _DATA_FIELDS order
             self.cnap_code,
             appeal_id,
@@ -341,10 +363,31 @@ class _Checker:
 def _record_key(record: Any) -> tuple[str, str]:
     """(quarantine key, appeal id): the appeal id when usable, else a hash of the canonical record."""
     appeal_id = record.get("id") if isinstance(record, dict) else None
-    if isinstance(appeal_id, str) and 0 < len(appeal_id) <= _ID_MAX:
+    if isinstance(appeal_id, str) and 0 < len(appeal_id) <= _ID_MAX and appeal_id.isprintable():
         return appeal_id, appeal_id
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = json.dumps(_storable(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest(), ""
+
+
+_STORABLE_DEPTH = 32
+
+
+def _storable(value: Any, depth: int = 0) -> Any:
+    """A received record as JSON both databases keep: jsonb refuses NUL and lone surrogates, JSON has
+    no NaN or infinity, and a record nested deeper than anyone needs is cut."""
+    if isinstance(value, str):
+        if value.isprintable():
+            return value
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if depth >= _STORABLE_DEPTH and isinstance(value, dict | list):
+        return "…"
+    if isinstance(value, dict):
+        return {_storable(key, depth + 1): _storable(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item, depth + 1) for item in value]
+    return value
 
 
 # --- The service ----------------------------------------------------------------------------------------
@@ -369,7 +412,11 @@ def appeals_ingest(*, system: CnapSystem, run: PullRun | None, records: list[Any
     # Records apply in page order: a later version of an id replaces an earlier one of its kind, and a
     # valid version cancels a broken one before it (a broken one after it is quarantined).
     for record in records:
-        row = checker.check(record) if isinstance(record, dict) else None
+        try:
+            row = checker.check(record) if isinstance(record, dict) else None
+        except Exception:  # a record no rule foresaw is quarantined, it does not fail the page
+            logger.exception("Unprocessable record from system %s", system.pk)
+            row, checker.reasons = None, [_UNPROCESSABLE]
         if row is not None:
             valid[row[1]] = row
             invalid.pop(row[1], None)
@@ -393,6 +440,7 @@ def appeals_ingest(*, system: CnapSystem, run: PullRun | None, records: list[Any
 
 
 _NOT_AN_OBJECT = {"path": "$", "code": "invalid_type", "message": "Expected a JSON object."}
+_UNPROCESSABLE = {"path": "$", "code": "unprocessable", "message": "The record could not be read."}
 
 
 def _write_postgresql(
@@ -503,7 +551,7 @@ def _quarantine(
                     run.pk if run is not None else None,
                     key,
                     appeal_id,
-                    json.dumps(record, ensure_ascii=False, default=str),
+                    json.dumps(_storable(record), ensure_ascii=False, default=str),
                     json.dumps(reasons, ensure_ascii=False),
                     stamp,
                     stamp,

@@ -120,7 +120,9 @@ def test_missing_deadline_counts_calendar_days_of_the_named_variation(system, ru
     ingest(system, run, record(variation_code="1"))
 
     appeal = Appeal.objects.get()
-    assert appeal.deadline_at == kyiv(2026, 11, 16, 23, 59, 59)  # Friday + 10 days, end of day in Kyiv
+    assert appeal.deadline_at == kyiv(
+        2026, 11, 16, 23, 59, 59, 999999
+    )  # Friday + 10 days, end of day in Kyiv
     assert appeal.deadline_from_register is True
 
 
@@ -128,7 +130,7 @@ def test_missing_deadline_counts_working_days_across_the_weekend(system, run):
     ingest(system, run, record(variation_code="2"))
 
     # Friday + 5 working days: Mon 9 … Fri 13 November.
-    assert Appeal.objects.get().deadline_at == kyiv(2026, 11, 13, 23, 59, 59)
+    assert Appeal.objects.get().deadline_at == kyiv(2026, 11, 13, 23, 59, 59, 999999)
 
 
 def test_term_counts_from_the_registration_day_in_kyiv(system, run):
@@ -142,7 +144,7 @@ def test_term_counts_from_the_registration_day_in_kyiv(system, run):
         system, run, record(service_code="00088", variation_code=None, registered_at="2026-11-06T23:30:00Z")
     )
 
-    assert Appeal.objects.get().deadline_at == kyiv(2026, 11, 9, 23, 59, 59)
+    assert Appeal.objects.get().deadline_at == kyiv(2026, 11, 9, 23, 59, 59, 999999)
 
 
 def test_appeal_naming_no_variation_uses_the_services_only_active_one(system, run):
@@ -150,7 +152,7 @@ def test_appeal_naming_no_variation_uses_the_services_only_active_one(system, ru
 
     appeal = Appeal.objects.get()
     assert appeal.variation_code == ""
-    assert appeal.deadline_at == kyiv(2026, 11, 9, 23, 59, 59)
+    assert appeal.deadline_at == kyiv(2026, 11, 9, 23, 59, 59, 999999)
     assert appeal.deadline_from_register is True
 
 
@@ -223,6 +225,11 @@ def test_open_appeal_has_no_processing_time_and_optional_fields_may_be_absent(sy
         ({"issued_at": "2026-11-10 09:30"}, "$.issued_at", "invalid_datetime"),
         ({"deadline_at": "2026-11-20T23:59:59"}, "$.deadline_at", "invalid_datetime"),
         ({"decided_at": "2026-11-06T10:14:59+02:00"}, "$.decided_at", "decided_before_registered"),
+        ({"issued_at": "2026-11-06T10:14:59+02:00"}, "$.issued_at", "issued_before_registered"),
+        ({"registered_at": "0001-01-01T00:00:00+02:00"}, "$.registered_at", "out_of_range"),
+        ({"updated_at": "9999-12-31T23:59:59-02:00"}, "$.updated_at", "out_of_range"),
+        ({"asc_code": "\u00b2"}, "$.asc_code", "invalid_type"),  # a superscript two is a digit to isdigit()
+        ({"asc_code": "1" * 5000}, "$.asc_code", "invalid_type"),
         ({"is_test": "false"}, "$.is_test", "invalid_type"),
         ({"is_consultation": 0}, "$.is_consultation", "invalid_type"),
         ({"feedback": 5}, "$.feedback", "invalid_type"),
@@ -245,6 +252,40 @@ def test_each_rule_quarantines_the_record_with_its_path_and_code(system, run, ov
     assert all(reason["message"] for reason in kept.reasons)
     assert kept.record == sent
     assert (kept.system, kept.run, kept.times_seen) == (system, run, 1)
+
+
+@pytest.mark.parametrize("appeal_id", ["A-1\x00", "A-\ud800", "A-\n1"])
+def test_id_that_the_database_cannot_keep_is_quarantined_under_a_hash(system, run, appeal_id):
+    result = ingest(system, run, record(id=appeal_id), record(id="A-2"))
+
+    assert result == IngestResult(created=1, quarantined=1)
+    assert list(Appeal.objects.values_list("appeal_id", flat=True)) == ["A-2"]
+    kept = QuarantinedRecord.objects.get()
+    assert kept.appeal_id == ""
+    assert [(reason["path"], reason["code"]) for reason in kept.reasons] == [("$.id", "invalid_characters")]
+    assert kept.record["id"].startswith("A-") and kept.record["service_code"] == "00056"
+
+
+def test_values_json_cannot_store_are_kept_readable_in_quarantine(system, run):
+    ingest(system, run, record(channel="fax\x00", note=float("nan"), extra={"deep": "\udfff"}))
+
+    kept = QuarantinedRecord.objects.get()
+    assert kept.record["channel"] == "fax\ufffd"
+    assert kept.record["note"] == "nan"
+    assert kept.record["extra"] == {"deep": "?"}
+
+
+def test_a_record_no_rule_foresaw_is_quarantined_and_the_page_goes_on(system, run, monkeypatch):
+    def overflow(*args):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr("monitoring.ingest.deadline_for", overflow)
+    result = ingest(system, run, record(id="A-1"), record(id="A-2", deadline_at="2026-11-20T23:59:59+02:00"))
+
+    assert result == IngestResult(created=1, quarantined=1)
+    assert Appeal.objects.get().appeal_id == "A-2"
+    kept = QuarantinedRecord.objects.get()
+    assert (kept.appeal_id, [reason["code"] for reason in kept.reasons]) == ("A-1", ["unprocessable"])
 
 
 def test_every_failing_field_is_reported(system, run):
