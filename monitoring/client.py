@@ -69,9 +69,22 @@ class _Origin:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+# IPv6 forms that carry an IPv4 address and reach it through a translator or a tunnel where one is
+# routed: the IPv4 address inside is the one to check.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Never a CNAP's: the local-use NAT64 prefix, the deprecated IPv4-compatible and site-local ranges
+# (Python's is_global still calls some of them global).
+_REFUSED_IPV6 = [ipaddress.ip_network(net) for net in ("64:ff9b:1::/48", "::/96", "fec0::/10")]
+
+
 def _address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _REFUSED_IPV6):
+            return False
+        if address in _NAT64:
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        else:
+            address = address.ipv4_mapped or address.sixtofour or address
     # is_global is False for private, loopback, link-local, reserved, shared and documentation ranges.
     return address.is_global and not address.is_multicast
 
@@ -276,7 +289,9 @@ class _Session:
             ) from error
         try:
             if 300 <= response.status < 400:
-                return response.status, b"", response.headers.get("Location") or ""
+                # Not read: the connection is dropped. A 3xx without Location (304…) is just a bad status.
+                response.close()
+                return response.status, b"", response.headers.get("Location") or None
             body = _read_limited(response, settings.MONITORING_PULL_MAX_PAGE_BYTES, deadline)
         except PullError:
             response.close()  # unread bytes left: the connection cannot be reused

@@ -567,7 +567,7 @@ class CnapSimulator:
             return
         if kind == "redirect":
             location = fault.options.get("location", f"http://{FOREIGN_HOST}/asc/{cnap_code}/appeals/")
-            _send(handler, 302, b"", {"Location": location})
+            _send(handler, 302, b"", {"Location": location} if location else {})  # "": no Location
             return
         if kind == "malformed":
             _send(handler, 200, b'{"success": true, "data": [{"id": "', {"Content-Type": "application/json"})

@@ -1,6 +1,7 @@
 """The appeals client against the simulated CNAP system: paging, the target policy and every refusal."""
 
 import datetime
+import ipaddress
 import socket
 import ssl
 import threading
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from monitoring.client import PullError, fetch_pages
+from monitoring.client import PullError, _address_allowed, fetch_pages
 from monitoring.simulator import CnapSimulator
 from tests.monitoring import simulator_fixtures
 from tests.monitoring.simulator_fixtures import SIM_LOGIN, SIM_PASSWORD
@@ -83,7 +84,24 @@ def test_the_connection_is_pinned_to_the_address_resolved_once(cnap_simulator, c
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "192.168.0.10", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.10",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "64:ff9b::a01:203",  # NAT64 of 10.1.2.3
+        "64:ff9b:1::1",  # local-use NAT64
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "fec0::1",  # site-local
+    ],
 )
 def test_private_and_reserved_addresses_are_refused_before_connecting(
     cnap_simulator, code, resolve_to, settings, address
@@ -96,6 +114,12 @@ def test_private_and_reserved_addresses_are_refused_before_connecting(
     assert (error.code, error.retryable) == ("forbidden_target", False)
     assert address in error.message
     assert cnap_simulator.requests == 0
+
+
+@pytest.mark.parametrize("address", ["203.0.113.0", "8.8.8.8", "2a00:1450:4001::1", "64:ff9b::808:808"])
+def test_public_addresses_pass_the_target_policy(address):
+    expected = address != "203.0.113.0"  # a documentation range is not public
+    assert _address_allowed(ipaddress.ip_address(address)) is expected
 
 
 def test_only_http_and_https_are_pulled(cnap_simulator):
@@ -221,6 +245,15 @@ def test_a_redirect_on_the_same_origin_is_followed(cnap_simulator, code):
     pages = _pages(cnap_simulator.url_for(code))
 
     assert sum(len(page.records) for page in pages) == len(cnap_simulator.records(code, START, END))
+
+
+def test_a_redirect_without_location_is_a_bad_status_not_a_loop(cnap_simulator, code):
+    cnap_simulator.fault("redirect", location="")
+
+    error = _error(cnap_simulator.url_for(code))
+
+    assert (error.code, error.http_status, error.retryable) == ("http_error", 302, False)
+    assert cnap_simulator.requests == 1
 
 
 def test_a_next_page_on_another_host_is_refused(cnap_simulator, code):
