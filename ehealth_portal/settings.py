@@ -140,7 +140,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
     "signature_check": "30/m/ip",  # the public signature check page (CPU per request)
-    "monitoring_join": "10/m/ip",  # a CNAP submitting a signed joining application
+    "monitoring_join": "10/m/ip,30/h/ip",  # a CNAP submitting a signed joining application
+    "monitoring_regions": "60/m/ip",  # the public regional summary (aggregates a period per request)
     "invitation_accept": "10/m/ip",  # setting a password from an invitation link
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -232,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.pull_runs_schedule_task",
         "schedule": crontab(minute=30, hour=env.int("MONITORING_PULL_HOUR", default=3)),
     },
+    "recover-cnap-pull-runs": {
+        "task": "monitoring.tasks.pull_runs_recover_task",
+        "schedule": 600.0,
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------------
@@ -300,6 +305,13 @@ if not FIELD_ENCRYPTION_KEYS:
 # --- CNAP monitoring ------------------------------------------------------------------------------
 # The daily pull asks each system for [today - N days, today]: late updates are caught by re-pulls.
 MONITORING_PULL_WINDOW_DAYS = env.int("MONITORING_PULL_WINDOW_DAYS", default=7)
+if not 0 <= MONITORING_PULL_WINDOW_DAYS <= 30:  # the window is one request: 31 days at most
+    raise ImproperlyConfigured("MONITORING_PULL_WINDOW_DAYS is a number of days from 0 to 30.")
+MONITORING_PULL_RUN_TIME_LIMIT = env.int("MONITORING_PULL_RUN_TIME_LIMIT", default=1800)  # s, one attempt
+# A queued run whose task has not started this long after (a lost message) is queued again.
+MONITORING_PULL_RECOVER_AFTER = env.int("MONITORING_PULL_RECOVER_AFTER", default=1800)
+# The public regional summary is cached per period for this many seconds.
+MONITORING_PUBLIC_CACHE_SECONDS = env.int("MONITORING_PUBLIC_CACHE_SECONDS", default=600)
 MONITORING_PULL_PAGE_CAP = env.int("MONITORING_PULL_PAGE_CAP", default=2000)  # pages in one run
 MONITORING_PULL_MAX_PAGE_BYTES = env.int("MONITORING_PULL_MAX_PAGE_BYTES", default=16 * 1024 * 1024)
 MONITORING_PULL_CONNECT_TIMEOUT = env.float("MONITORING_PULL_CONNECT_TIMEOUT", default=5.0)

@@ -8,9 +8,10 @@ Network errors, timeouts, 429 and 5xx are retried with backoff; anything else fa
 import datetime
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -26,7 +27,14 @@ from .models import CnapSystem, PullRun
 logger = logging.getLogger(__name__)
 
 MAX_RUN_DAYS = 31  # the contract caps one request's range
+MAX_REPULL_DAYS = 366  # one request of an operator: a year of runs at most
 ACTIVE_STATUSES = (PullRun.Status.QUEUED, PullRun.Status.RUNNING, PullRun.Status.RETRYING)
+
+
+def run_time_limits() -> tuple[int, int]:
+    """(soft, hard) seconds one attempt of a run may take: the soft limit fails it as a timeout."""
+    soft = settings.MONITORING_PULL_RUN_TIME_LIMIT
+    return soft, soft + 60
 
 
 class PullRetry(Exception):
@@ -67,6 +75,14 @@ def pull_run_request(
         errors.append(ValidationError(_("The period starts after it ends."), code="window_order"))
     if window_end > timezone.localdate():
         errors.append(ValidationError(_("The period cannot end in the future."), code="window_future"))
+    if (window_end - window_start).days + 1 > MAX_REPULL_DAYS:
+        errors.append(
+            ValidationError(
+                _("The period is at most %(days)d days long."),
+                code="window_too_long",
+                params={"days": MAX_REPULL_DAYS},
+            )
+        )
     if not system.is_active:
         errors.append(
             ValidationError(
@@ -132,6 +148,33 @@ def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
     return runs
 
 
+@transaction.atomic
+def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
+    """Queue again the runs nothing will execute: a QUEUED or RETRYING run whose task message was lost,
+    a RUNNING run whose worker died. The claim keeps each run single if the old message turns up."""
+    from .tasks import pull_run_execute_task  # tasks import this module
+
+    now = now or timezone.now()
+    hard_limit = datetime.timedelta(seconds=run_time_limits()[1])
+    grace = datetime.timedelta(seconds=settings.MONITORING_PULL_RECOVER_AFTER)
+    longest_backoff = datetime.timedelta(
+        seconds=settings.MONITORING_PULL_RETRY_BACKOFF * 2 ** max(settings.MONITORING_PULL_RETRIES - 1, 0)
+    )
+    stale = (
+        Q(status=PullRun.Status.QUEUED, created_at__lt=now - grace)
+        | Q(status=PullRun.Status.RETRYING, started_at__lt=now - hard_limit - longest_backoff - grace)
+        | Q(status=PullRun.Status.RUNNING, started_at__lt=now - hard_limit)
+    )
+    run_ids = list(
+        PullRun.objects.filter(stale).exclude(trigger=PullRun.Trigger.TEST).values_list("pk", flat=True)
+    )
+    for run_id in run_ids:
+        pull_run_execute_task.delay_on_commit(run_id)
+    if run_ids:
+        logger.warning("Re-queued %d pull run(s) nothing was executing: %s", len(run_ids), run_ids[:20])
+    return run_ids
+
+
 # --- Executing ----------------------------------------------------------------------------------------
 
 
@@ -141,7 +184,7 @@ def _claim(run_id: int) -> bool:
     A run left RUNNING longer than a task may live belonged to a worker that died: it is taken over.
     """
     now = timezone.now()
-    abandoned = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    abandoned = now - datetime.timedelta(seconds=run_time_limits()[1])
     claimable = Q(status__in=[PullRun.Status.QUEUED, PullRun.Status.RETRYING]) | Q(
         status=PullRun.Status.RUNNING, started_at__lt=abandoned
     )
@@ -213,17 +256,19 @@ def pull_run_execute(*, run_id: int) -> PullRun:
                 )
     except PullError as error:
         return _run_fail(run, _scrubbed(error, password))
+    except SoftTimeLimitExceeded:
+        seconds = run_time_limits()[0]
+        message = _("The pull took longer than %(seconds)d s and was stopped.") % {"seconds": seconds}
+        return _run_fail(run, PullError("run_time_limit", str(message), retryable=True))
     except Exception as error:
-        # Our failure, not the system's: the run is closed, the system's health is left alone.
+        # Our failure, not the system's: its health is left alone. A database hiccup (a lost connection,
+        # a deadlock) is worth another attempt; anything else is a bug to look at.
         logger.exception("Pull run %s failed unexpectedly", run.pk)
-        PullRun.objects.filter(pk=run.pk).update(
-            status=PullRun.Status.FAILED,
-            finished_at=timezone.now(),
-            error_code="internal_error",
-            error_message=_scrubbed(PullError("internal_error", type(error).__name__), password).message,
+        database = isinstance(error, OperationalError)
+        failure = PullError(
+            "database_error" if database else "internal_error", type(error).__name__, retryable=database
         )
-        CnapSystem.objects.filter(pk=system.pk).update(last_pull_at=timezone.now())
-        raise
+        return _run_fail(run, failure, system_fault=False)
     return _run_succeed(run)
 
 
@@ -246,8 +291,11 @@ def _run_succeed(run: PullRun) -> PullRun:
     return run
 
 
-def _run_fail(run: PullRun, error: PullError) -> PullRun:
-    """Record the failure; raise PullRetry (after commit) when another attempt is due."""
+def _run_fail(run: PullRun, error: PullError, *, system_fault: bool = True) -> PullRun:
+    """Record the failure; raise PullRetry (after commit) when another attempt is due.
+
+    A final failure counts against the system's health only when it is the system's (`system_fault`).
+    """
     with transaction.atomic():
         now = timezone.now()
         system = CnapSystem.objects.select_for_update().select_related("cnap").get(pk=run.system_id)
@@ -261,7 +309,7 @@ def _run_fail(run: PullRun, error: PullError) -> PullRun:
         run.save(update_fields=["http_status", "error_code", "error_message", "status", "finished_at"])
         system.last_pull_at = now
         fields = ["last_pull_at"]
-        if not retry:
+        if not retry and system_fault:
             system.consecutive_failures += 1
             becomes_failing = (
                 not system.is_failing and system.consecutive_failures >= settings.MONITORING_FAILING_AFTER
@@ -333,6 +381,13 @@ def connection_test(*, system: CnapSystem, actor) -> PullRun:
             error.message[:2000],
         )
         run.http_status = error.http_status
+    except Exception as error:  # the run must not stay RUNNING; the operator sees the failure
+        logger.exception("Connection test of CNAP system %s failed unexpectedly", system.pk)
+        run.status, run.error_code, run.error_message = (
+            PullRun.Status.FAILED,
+            "internal_error",
+            type(error).__name__,
+        )
     run.finished_at = timezone.now()
     run.save()
     logger.info("CNAP system %s connection test by %s: %s %s", system.pk, actor, run.status, run.error_code)

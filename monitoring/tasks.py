@@ -9,8 +9,20 @@ def pull_runs_schedule_task() -> None:
     pulling.pull_runs_schedule()
 
 
+@shared_task
+def pull_runs_recover_task() -> None:
+    pulling.pull_runs_recover()
+
+
 # acks_late: a run whose worker died is delivered again; the claim in pull_run_execute keeps it single.
-@shared_task(bind=True, max_retries=settings.MONITORING_PULL_RETRIES, acks_late=True)
+# The time limits are the run's own: a large window takes longer than the portal's other tasks.
+@shared_task(
+    bind=True,
+    max_retries=settings.MONITORING_PULL_RETRIES,
+    acks_late=True,
+    soft_time_limit=pulling.run_time_limits()[0],
+    time_limit=pulling.run_time_limits()[1],
+)
 def pull_run_execute_task(self, run_id: int) -> None:
     while True:
         try:

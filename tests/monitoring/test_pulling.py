@@ -7,7 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from monitoring.models import Appeal, CnapSystem, PullRun, QuarantinedRecord
-from monitoring.pulling import connection_test, pull_run_execute, pull_run_request, pull_runs_schedule
+from monitoring.pulling import (
+    connection_test,
+    pull_run_execute,
+    pull_run_request,
+    pull_runs_recover,
+    pull_runs_schedule,
+    run_time_limits,
+)
 from tests.factories import CnapSystemFactory, PullRunFactory, UserFactory
 from tests.monitoring import simulator_fixtures
 from tests.monitoring.simulator_fixtures import SIM_PASSWORD
@@ -268,6 +275,7 @@ def test_a_long_period_is_split_into_runs_of_at_most_31_days(simulated_system):
         (1, 3, True, "window_order"),
         (1, -1, True, "window_future"),
         (3, 1, False, "system_inactive"),
+        (400, 1, True, "window_too_long"),  # 400 days: more than a year of runs in one request
     ],
 )
 def test_a_refused_request_queues_nothing(simulated_system, start_back, end_back, active, code):
@@ -338,8 +346,8 @@ def test_executing_a_finished_or_running_run_again_changes_nothing(cnap_simulato
     assert cnap_simulator.requests == 0
 
 
-def test_a_run_abandoned_by_a_dead_worker_is_taken_over(cnap_simulator, simulated_system, settings):
-    long_ago = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+def test_a_run_abandoned_by_a_dead_worker_is_taken_over(cnap_simulator, simulated_system):
+    long_ago = timezone.now() - datetime.timedelta(seconds=run_time_limits()[1] + 60)
     start, end = _window()
     run = PullRunFactory(
         system=simulated_system,
@@ -407,3 +415,108 @@ def test_a_run_of_a_system_deactivated_after_queueing_does_not_contact_it(cnap_s
     assert cnap_simulator.requests == 0
     simulated_system.refresh_from_db()
     assert (simulated_system.consecutive_failures, simulated_system.last_pull_at) == (0, None)
+
+
+# --- Runs nothing executes, our own failures ------------------------------------------------------
+
+
+def test_runs_whose_task_was_lost_or_whose_worker_died_are_queued_again_and_complete(
+    cnap_simulator, simulated_system, settings, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    start, end = _window()
+    stale = now - datetime.timedelta(seconds=settings.MONITORING_PULL_RECOVER_AFTER + 1)
+    lost = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
+    PullRun.objects.filter(pk=lost.pk).update(created_at=stale)
+    abandoned = PullRunFactory(
+        system=simulated_system,
+        status=PullRun.Status.RUNNING,
+        attempts=1,
+        started_at=now - datetime.timedelta(seconds=run_time_limits()[1] + 1),
+        window_start=start,
+        window_end=end,
+    )
+    waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)  # just queued
+    running = PullRunFactory(system=simulated_system, status=PullRun.Status.RUNNING, started_at=now)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = pull_runs_recover(now=now)
+
+    assert sorted(recovered) == sorted([lost.pk, abandoned.pk])
+    statuses = dict(PullRun.objects.values_list("pk", "status"))
+    assert statuses[lost.pk] == statuses[abandoned.pk] == PullRun.Status.SUCCEEDED
+    assert statuses[waiting.pk] == PullRun.Status.QUEUED
+    assert statuses[running.pk] == PullRun.Status.RUNNING
+
+
+def test_a_run_past_its_time_limit_is_a_timeout_that_counts_against_the_system(
+    cnap_simulator, simulated_system, monkeypatch, settings
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    settings.MONITORING_PULL_RETRIES = 0
+
+    def too_long(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("monitoring.ingest.appeals_ingest", too_long)
+    (run,) = pull_run_request(
+        system=simulated_system, window_start=_window()[0], window_end=_window()[1], trigger="MANUAL"
+    )
+
+    run = pull_run_execute(run_id=run.pk)
+
+    assert (run.status, run.error_code) == (PullRun.Status.FAILED, "run_time_limit")
+    assert str(run_time_limits()[0]) in run.error_message
+    simulated_system.refresh_from_db()
+    assert simulated_system.consecutive_failures == 1
+
+
+def test_a_database_error_is_retried_and_does_not_count_against_the_system(
+    cnap_simulator, simulated_system, monkeypatch, pull
+):
+    from django.db import OperationalError
+
+    from monitoring import ingest
+
+    real, calls = ingest.appeals_ingest, []
+
+    def deadlock_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(**kwargs)
+
+    monkeypatch.setattr("monitoring.ingest.appeals_ingest", deadlock_once)
+
+    run = pull(simulated_system)
+
+    assert (run.status, run.attempts) == (PullRun.Status.SUCCEEDED, 2)
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system))
+    simulated_system.refresh_from_db()
+    assert (simulated_system.consecutive_failures, simulated_system.is_failing) == (0, False)
+
+
+def test_a_bug_fails_the_run_without_blaming_the_system(cnap_simulator, simulated_system, monkeypatch, pull):
+    def bug(**kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr("monitoring.ingest.appeals_ingest", bug)
+
+    run = pull(simulated_system)
+
+    assert (run.status, run.error_code, run.attempts) == (PullRun.Status.FAILED, "internal_error", 1)
+    simulated_system.refresh_from_db()
+    assert (simulated_system.consecutive_failures, simulated_system.is_failing) == (0, False)
+
+
+def test_a_connection_test_that_crashes_is_recorded_as_failed(cnap_simulator, simulated_system, monkeypatch):
+    def bug(**kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr("monitoring.pulling.fetch_pages", bug)
+
+    run = connection_test(system=simulated_system, actor=UserFactory(is_staff=True))
+
+    assert (run.status, run.error_code) == (PullRun.Status.FAILED, "internal_error")
+    assert PullRun.objects.get().finished_at is not None
