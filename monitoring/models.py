@@ -390,7 +390,12 @@ class Appeal(models.Model):
         help_text=_("The system sent no deadline; it was computed from the service's legal term."),
     )
     processing_seconds = models.BigIntegerField(
-        _("processing time, s"), null=True, blank=True, help_text=_("From registration to decision.")
+        _("processing time, s"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "From registration to the decision (to the issue when the system sent no decision time)."
+        ),
     )
     source_updated_at = models.DateTimeField(_("updated in the CNAP system"))
     is_test = models.BooleanField(_("test"), default=False)

@@ -5,8 +5,9 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Q
-from django.db.models.functions import TruncDate
+from django.core.cache import cache
+from django.db.models import Aggregate, Avg, Count, DateField, F, FloatField, Q
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from .models import Appeal, Cnap, CnapSystem, PullRun, QuarantinedRecord, ServiceVariation
@@ -67,15 +68,20 @@ class PercentileCont(Aggregate):
         return clone.as_sql(compiler, connection, **extra_context)
 
 
-GROUP_BY_CNAP, GROUP_BY_SERVICE, GROUP_BY_REGION, GROUP_BY_DAY = "cnap", "service", "region", "day"
+GROUP_BY_CNAP, GROUP_BY_SERVICE, GROUP_BY_REGION = "cnap", "service", "region"
+GROUP_BY_DAY, GROUP_BY_MONTH = "day", "month"
+PERIOD_GROUPINGS = (GROUP_BY_DAY, GROUP_BY_MONTH)
 # Appeal fields each grouping keys on, with the field naming the group.
 GROUPINGS = {
     GROUP_BY_CNAP: ("cnap_id", "cnap__name"),
     GROUP_BY_SERVICE: ("service_id", "service__name"),
     GROUP_BY_REGION: ("cnap__region", None),
     GROUP_BY_DAY: ("day", None),
+    GROUP_BY_MONTH: ("month", None),
 }
 OPEN_STATUSES = [Appeal.Status.REGISTERED, Appeal.Status.IN_PROGRESS, Appeal.Status.READY]
+DECIDED_STATUSES = [Appeal.Status.ISSUED, Appeal.Status.REFUSED]
+WITHDRAWN_STATUSES = [Appeal.Status.RETURNED, Appeal.Status.CANCELLED]
 CHANNELS = [value for value, _label in Appeal.Channel.choices]
 SECONDS_PER_DAY = 86400
 
@@ -108,6 +114,7 @@ class QualityRow:
     p90_seconds: float | None = None
     refusals: int = 0
     issued: int = 0
+    issued_rated: int = 0
     ratings: int = 0
     rating_mean: float | None = None
     loyalty_answers: int = 0
@@ -136,7 +143,7 @@ class QualityRow:
 
     @property
     def response_rate(self) -> float | None:
-        return _share(self.ratings, self.issued)
+        return _share(self.issued_rated, self.issued)
 
     @property
     def nps(self) -> float | None:
@@ -179,23 +186,39 @@ def _kyiv_bounds(
 
 
 def _figure_aggregates(now: datetime.datetime) -> dict:
-    closed = Q(decided_at__isnull=False)
-    with_deadline = closed & Q(deadline_at__isnull=False)
+    # Closed: decided or handed out (a system may send either time, or only the terminal status);
+    # returned and cancelled appeals were withdrawn, not decided, so no figure of decisions counts them.
+    closed = (Q(decided_at__isnull=False) | Q(issued_at__isnull=False) | Q(status__in=DECIDED_STATUSES)) & ~Q(
+        status__in=WITHDRAWN_STATUSES
+    )
+    # Timeliness needs the moment processing ended: the decision, or the issue when no decision time came.
+    ended_on_time = Q(decided_at__lte=F("deadline_at")) | Q(
+        decided_at__isnull=True, issued_at__lte=F("deadline_at")
+    )
+    timed = closed & (Q(decided_at__isnull=False) | Q(issued_at__isnull=False))
+    with_deadline = timed & Q(deadline_at__isnull=False)
+    issued = Q(issued_at__isnull=False) | Q(status=Appeal.Status.ISSUED)
     return {
         "appeals": Count("pk"),
         **{f"channel_{channel}": Count("pk", filter=Q(channel=channel)) for channel in CHANNELS},
         "cnaps": Count("cnap_id", distinct=True),
         "closed": Count("pk", filter=closed),
         "closed_with_deadline": Count("pk", filter=with_deadline),
-        "on_time": Count("pk", filter=with_deadline & Q(decided_at__lte=F("deadline_at"))),
+        "on_time": Count("pk", filter=with_deadline & ended_on_time),
         "overdue_open": Count(
-            "pk", filter=Q(decided_at__isnull=True, status__in=OPEN_STATUSES, deadline_at__lt=now)
+            "pk",
+            filter=Q(decided_at__isnull=True, issued_at__isnull=True, status__in=OPEN_STATUSES)
+            & Q(deadline_at__lt=now),
         ),
         "missing_deadline": Count("pk", filter=Q(deadline_at__isnull=True)),
-        "median_seconds": PercentileCont("processing_seconds", 0.5, filter=closed),
-        "p90_seconds": PercentileCont("processing_seconds", 0.9, filter=closed),
-        "refusals": Count("pk", filter=closed & Q(result=Appeal.Result.REFUSAL)),
-        "issued": Count("pk", filter=Q(issued_at__isnull=False)),
+        "median_seconds": PercentileCont("processing_seconds", 0.5, filter=timed),
+        "p90_seconds": PercentileCont("processing_seconds", 0.9, filter=timed),
+        "refusals": Count(
+            "pk", filter=closed & (Q(result=Appeal.Result.REFUSAL) | Q(status=Appeal.Status.REFUSED))
+        ),
+        "issued": Count("pk", filter=issued),
+        # The response rate is answers from applicants who got their result: feedback / issued.
+        "issued_rated": Count("pk", filter=issued & Q(rating__isnull=False)),
         "ratings": Count("rating"),
         "rating_mean": Avg("rating"),
         "loyalty_answers": Count("loyalty"),
@@ -265,15 +288,18 @@ def _appeals(*, start, end, region, cnap_code, service_code, channel):
 def _grouped_rows(appeals, group_by: str, aggregates: dict) -> list[QualityRow]:
     """One query: a row a group, ordered by the group's key."""
     key_field, label_field = GROUPINGS[group_by]
+    kyiv = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     if group_by == GROUP_BY_DAY:
-        appeals = appeals.annotate(
-            day=TruncDate("registered_at", tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
-        )
+        appeals = appeals.annotate(day=TruncDate("registered_at", tzinfo=kyiv))
+    elif group_by == GROUP_BY_MONTH:
+        appeals = appeals.annotate(month=TruncMonth("registered_at", tzinfo=kyiv, output_field=DateField()))
     group_fields = [key_field, label_field] if label_field else [key_field]
     rows = []
     for values in appeals.values(*group_fields).annotate(**aggregates).order_by(key_field):
         key = values.pop(key_field)
         label = values.pop(label_field) if label_field else key
+        if group_by == GROUP_BY_MONTH:
+            label = f"{key:%Y-%m}"
         rows.append(_row(str(key), str(label), values))
     return rows
 
@@ -352,7 +378,20 @@ PUBLIC_MIN_ANSWERS = 10
 
 
 def regional_summary(*, date_from: datetime.date, date_to: datetime.date) -> QualityFigures:
-    """Per-region figures for the public page: aggregates only, small samples of answers withheld."""
+    """Per-region figures for the public page: aggregates only, small samples of answers withheld.
+
+    Kept in the cache for a while per period: anyone may ask, and each answer aggregates every appeal of
+    the period (appeals arrive in daily pulls, so a few minutes' delay shows nothing stale).
+    """
+    key = f"monitoring:regional-summary:{date_from.isoformat()}:{date_to.isoformat()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = _regional_summary(date_from=date_from, date_to=date_to)
+        cache.set(key, figures, settings.MONITORING_PUBLIC_CACHE_SECONDS)
+    return figures
+
+
+def _regional_summary(*, date_from: datetime.date, date_to: datetime.date) -> QualityFigures:
     figures = quality_figures(date_from=date_from, date_to=date_to, group_by=GROUP_BY_REGION)
     for row in [*figures.rows, figures.total]:
         if row.ratings < PUBLIC_MIN_ANSWERS:

@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from allauth.core.ratelimit import consume_or_429
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from ..models import AdministrativeService, Appeal, Cnap
 from ..selectors import (
     GROUP_BY_CNAP,
+    GROUP_BY_DAY,
+    GROUP_BY_MONTH,
     GROUP_BY_SERVICE,
+    PERIOD_GROUPINGS,
     PUBLIC_MIN_ANSWERS,
     QualityRow,
     cnap_regions,
@@ -94,7 +98,12 @@ class QualityFilterForm(PeriodForm):
     )
     group_by = forms.ChoiceField(
         label=_("Figures per"),
-        choices=[(GROUP_BY_CNAP, _("CNAP")), (GROUP_BY_SERVICE, _("service"))],
+        choices=[
+            (GROUP_BY_CNAP, _("CNAP")),
+            (GROUP_BY_SERVICE, _("service")),
+            (GROUP_BY_DAY, _("day")),
+            (GROUP_BY_MONTH, _("month")),
+        ],
     )
 
     def __init__(self, data, **kwargs):
@@ -115,6 +124,15 @@ class QualityFilterForm(PeriodForm):
             "service_code": data["service"].identifier if data["service"] else None,
             "channel": data["channel"] or None,
         }
+
+
+# Per grouping: the heading of the group column and the title of the figures table.
+GROUP_TITLES = {
+    GROUP_BY_CNAP: (_("CNAP"), _("Figures per CNAP")),
+    GROUP_BY_SERVICE: (_("Service"), _("Figures per service")),
+    GROUP_BY_DAY: (_("Day"), _("Figures per day")),
+    GROUP_BY_MONTH: (_("Month"), _("Figures per month")),
+}
 
 
 def _today() -> datetime.date:
@@ -207,8 +225,13 @@ def dashboard(request):
         selection = form.selection()
         figures = quality_figures(**selection)
         days = quality_by_day(**{k: v for k, v in selection.items() if k != "group_by"})
-        # A chart of hundreds of bars helps nobody: it shows the largest groups, the table all of them.
-        charted = sorted(figures.rows, key=lambda row: -row.appeals)[:CHART_GROUPS]
+        # A chart of hundreds of bars helps nobody: it shows the largest groups (the latest periods),
+        # the table all of them.
+        by_period = selection["group_by"] in PERIOD_GROUPINGS
+        if by_period:
+            charted = figures.rows[-CHART_GROUPS:]
+        else:
+            charted = sorted(figures.rows, key=lambda row: -row.appeals)[:CHART_GROUPS]
         groups = [row.label for row in charted]
         context |= {
             "figures": figures,
@@ -222,8 +245,11 @@ def dashboard(request):
             ],
             "days": [{"day": row.key, "counts": list(row.by_channel.values())} for row in days],
             "channels": Appeal.Channel.labels,
-            "group_by_cnap": selection["group_by"] == GROUP_BY_CNAP,
+            "group_heading": GROUP_TITLES[selection["group_by"]][0],
+            "figures_title": GROUP_TITLES[selection["group_by"]][1],
             "charted_all": len(charted) == len(figures.rows),
+            "charted_by_period": by_period,
+            "show_codes": not by_period,  # a CNAP's or service's code before its name
             "chart_groups": CHART_GROUPS,
             "csv_url": f"{reverse('monitoring:dashboard-csv')}?{request.GET.urlencode()}",
             "charts": {
@@ -279,7 +305,7 @@ def dashboard_csv(request):
         return HttpResponseBadRequest("\n".join(errors), content_type="text/plain; charset=utf-8")
     selection = form.selection()
     figures = quality_figures(**selection)
-    group_label = gettext("CNAP") if selection["group_by"] == GROUP_BY_CNAP else gettext("Service")
+    group_label = str(GROUP_TITLES[selection["group_by"]][0])
     filename = f"cnap-quality-{selection['date_from']:%Y%m%d}-{selection['date_to']:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -320,6 +346,8 @@ REGION_COLUMNS = [
 
 
 def regions(request):
+    if limited := consume_or_429(request, action="monitoring_regions", limit_get=True):  # a GET page
+        return limited
     default_from, default_to = _last_full_month()
     form = PeriodForm(request.GET, default_from=default_from, default_to=default_to)
     context = {"form": form, "columns": REGION_COLUMNS, "min_answers": PUBLIC_MIN_ANSWERS}

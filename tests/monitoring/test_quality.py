@@ -97,6 +97,52 @@ def test_timeliness_counts_closed_appeals_with_a_deadline(system):
     assert figures.missing_deadline_share == pytest.approx(100 / 7)
 
 
+def test_a_closed_appeal_is_decided_or_issued_and_withdrawn_ones_are_not_decisions(system):
+    registered = at(2)
+    deadline = registered + datetime.timedelta(days=10)
+    # Issued with no decision time: closed, timed by the issue.
+    appeal(
+        system,
+        days=None,
+        issued_at=registered + datetime.timedelta(days=4),
+        status="issued",
+        deadline_at=deadline,
+    )
+    # Refused with no time at all: closed and a refusal, but neither on time nor late.
+    appeal(system, days=None, status="refused", result="", deadline_at=deadline)
+    # Decided, then cancelled or returned: withdrawn, counted in no figure of decisions.
+    appeal(system, days=2, status="cancelled", result="", deadline_at=deadline)
+    appeal(system, days=2, status="returned", result="", deadline_at=deadline)
+
+    figures = total()
+
+    assert (figures.closed, figures.closed_with_deadline, figures.on_time) == (2, 1, 1)
+    assert (figures.refusals, figures.refusal_rate) == (1, pytest.approx(50))
+    assert figures.overdue_open == 0
+
+
+def test_a_decision_in_the_last_instant_of_the_deadline_is_on_time(system):
+    last_instant = datetime.datetime(2026, 11, 12, 23, 59, 59, 999999, tzinfo=KYIV)
+    appeal(
+        system,
+        days=None,
+        decided_at=last_instant - datetime.timedelta(microseconds=500000),
+        status="issued",
+        deadline_at=last_instant,
+    )
+    appeal(
+        system,
+        days=None,
+        decided_at=last_instant + datetime.timedelta(microseconds=1),
+        status="issued",
+        deadline_at=last_instant,
+    )
+
+    figures = total()
+
+    assert (figures.closed_with_deadline, figures.on_time) == (2, 1)
+
+
 def test_processing_time_median_and_p90_interpolate(system):
     for days in [1, 2, 3, 4, 10]:
         appeal(system, days=days)
@@ -146,6 +192,19 @@ def test_satisfaction_mean_and_response_rate(system):
     assert figures.rating_mean == pytest.approx(11 / 3)
     assert (figures.ratings, figures.issued) == (3, 4)
     assert figures.response_rate == pytest.approx(75)
+
+
+def test_response_rate_counts_only_answers_of_applicants_who_got_their_result(system):
+    appeal(system, days=1, rating=5)  # issued, answered
+    appeal(system, days=1)  # issued, no answer
+    appeal(system, rating=1)  # still open, answered (a complaint on the way): in the mean only
+    appeal(system, rating=2)
+
+    figures = total()
+
+    assert (figures.ratings, figures.issued) == (3, 2)
+    assert figures.rating_mean == pytest.approx(8 / 3)
+    assert figures.response_rate == pytest.approx(50)
 
 
 def test_nps_subtracts_detractors_and_can_be_negative(system):

@@ -10,7 +10,13 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import AppealFactory, CnapFactory, CnapSystemFactory, UserFactory
+from tests.factories import (
+    AdministrativeServiceFactory,
+    AppealFactory,
+    CnapFactory,
+    CnapSystemFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -250,13 +256,40 @@ def test_csv_keeps_the_filters(operator_client, bucha):
     assert row[2] == "1"
 
 
-def test_csv_defuses_formulas_in_text_cells(operator_client):
-    system = CnapSystemFactory(cnap=CnapFactory(code="4004", name='=HYPERLINK("http://evil.example","x")'))
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_defuses_formulas_in_text_cells(operator_client, lead):
+    name = f'{lead}HYPERLINK("http://evil.example","x")'
+    system = CnapSystemFactory(cnap=CnapFactory(code="4004", name=name))
     appeal(system)
 
     header, row, total = read_csv(operator_client.get(CSV, NOV))
 
-    assert row[1] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row[1] == f"'{name}"
+
+
+def test_csv_defuses_formulas_in_service_names(operator_client, bucha):
+    service = AdministrativeServiceFactory(identifier="00999", name="=1+2")
+    appeal(bucha, service=service)
+
+    header, row, total = read_csv(operator_client.get(CSV, {**NOV, "group_by": "service"}))
+
+    assert (row[0], row[1]) == ("00999", "'=1+2")
+
+
+def test_dashboard_groups_by_month_with_every_figure(operator_client, bucha):
+    appeal(bucha, registered_at=datetime.datetime(2026, 10, 31, 23, 30, tzinfo=KYIV))  # October in Kyiv
+    appeal(bucha, registered_at=datetime.datetime(2026, 11, 1, 0, 30, tzinfo=KYIV))
+    appeal(bucha, registered_at=datetime.datetime(2026, 11, 20, 12, 0, tzinfo=KYIV))
+
+    response = operator_client.get(
+        DASHBOARD, {"date_from": "2026-10-01", "date_to": "2026-11-30", "group_by": "month"}
+    )
+
+    assert response.context["figures_title"] == "Показники за місяцями"
+    assert [(item["row"].label, item["row"].appeals) for item in response.context["table"]] == [
+        ("2026-10", 1),
+        ("2026-11", 2),
+    ]
 
 
 # --- Public regional summary -----------------------------------------------------------------------
@@ -299,6 +332,27 @@ def test_regional_summary_defaults_to_the_last_full_month(client):
     first_of_month = timezone.localdate().replace(day=1)
     assert form.cleaned_data["date_to"] == first_of_month - datetime.timedelta(days=1)
     assert form.cleaned_data["date_from"] == (first_of_month - datetime.timedelta(days=1)).replace(day=1)
+
+
+def test_regional_summary_is_computed_once_per_period_for_a_while(client, bucha, django_assert_num_queries):
+    appeal(bucha)
+    first = client.get(REGIONS, NOV)
+    appeal(bucha)  # arrives with a later pull
+
+    with django_assert_num_queries(0):
+        again = client.get(REGIONS, NOV)
+
+    assert again.context["figures"].total.appeals == first.context["figures"].total.appeals == 1
+    other_period = client.get(REGIONS, {"date_from": "2026-11-02", "date_to": "2026-11-30"})
+    assert other_period.context["figures"].total.appeals == 2
+
+
+def test_regional_summary_is_rate_limited_per_address(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "monitoring_regions": "2/m/ip"}
+
+    statuses = [client.get(REGIONS).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
 
 
 def test_regional_summary_reports_a_bad_period(client):
