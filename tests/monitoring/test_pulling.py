@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from monitoring.models import Appeal, CnapSystem, PullRun, QuarantinedRecord
@@ -15,6 +16,7 @@ from monitoring.pulling import (
     pull_runs_schedule,
     run_time_limits,
 )
+from tests.conftest import wait_for
 from tests.factories import CnapSystemFactory, PullRunFactory, UserFactory
 from tests.monitoring import simulator_fixtures
 from tests.monitoring.simulator_fixtures import SIM_PASSWORD
@@ -520,3 +522,22 @@ def test_a_connection_test_that_crashes_is_recorded_as_failed(cnap_simulator, si
 
     assert (run.status, run.error_code) == (PullRun.Status.FAILED, "internal_error")
     assert PullRun.objects.get().finished_at is not None
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_retries_server_errors_through_the_broker_and_completes(
+    real_worker, cnap_simulator, simulated_system
+):
+    cnap_simulator.fault("500", times=2, after_pages=1)
+    start, end = _window()
+    with transaction.atomic():
+        (run,) = pull_run_request(
+            system=simulated_system, window_start=start, window_end=end, trigger=PullRun.Trigger.MANUAL
+        )
+
+    finished = [PullRun.Status.SUCCEEDED, PullRun.Status.FAILED]
+    done = wait_for(lambda: PullRun.objects.filter(pk=run.pk, status__in=finished).first(), timeout=60)
+
+    assert (done.status, done.attempts) == (PullRun.Status.SUCCEEDED, 3)
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system)) == done.records_created
