@@ -277,14 +277,25 @@ class CnapSystemAdmin(admin.ModelAdmin):
             return [(None, {"fields": connection})]
         return [
             (None, {"fields": connection}),
-            (_("Health"), {"fields": [*self.health_fields, "created_by", "created_at"]}),
+            (
+                _("Health"),
+                {"fields": [*self.health_fields, "created_by", "created_at", "updated_by", "updated_at"]},
+            ),
         ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         # The CNAP and the application are the evidence the system was connected on: fixed.
-        return ["cnap", "application", *self.health_fields, "created_by", "created_at"]
+        return [
+            "cnap",
+            "application",
+            *self.health_fields,
+            "created_by",
+            "created_at",
+            "updated_by",
+            "updated_at",
+        ]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

@@ -623,7 +623,8 @@ def cnap_system_update(*, system: CnapSystem, actor, password: str | None = None
         system.password = password
         changed.append("password_encrypted")
     if changed:
-        system.save(update_fields=[*changed, "updated_at"])
+        system.updated_by = actor
+        system.save(update_fields=[*changed, "updated_by", "updated_at"])
         logger.info("CNAP system %s: %s changed by %s", system.pk, ", ".join(changed), actor)
     return system
 

@@ -295,12 +295,13 @@ def test_a_view_only_operator_never_sees_the_password(client):
     assert "pa$$word" not in page and system.password_encrypted not in page
 
 
-def test_change_the_password_by_typing_a_new_one(operator_client):
+def test_change_the_password_by_typing_a_new_one(operator_client, operator):
     system = CnapSystemFactory(password="pa$$word", base_url=ENDPOINT)
     url = reverse("admin:monitoring_cnapsystem_change", args=[system.pk])
     assert operator_client.post(url, system_change_form(system, password="new-Pa$$")).status_code == 302
     system.refresh_from_db()
     assert system.password == "new-Pa$$"
+    assert system.updated_by == operator
 
 
 def test_change_cannot_move_a_system_to_another_cnap(operator_client):
