@@ -283,8 +283,8 @@ class PullRun(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    window_start = models.DateField(_("from"))
-    window_end = models.DateField(_("to"))
+    window_start = models.DateField(_("first day"))
+    window_end = models.DateField(_("last day"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

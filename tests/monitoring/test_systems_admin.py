@@ -380,6 +380,7 @@ def test_pull_runs_are_read_only_and_filterable(operator_client):
         {"system__is_failing__exact": "1", "status__exact": "FAILED"},
     ).content.decode()
     assert "http_error" in page
+    assert "Перший день" in page and "Останній день" in page  # the window's days, not "from whom/to whom"
     assert operator_client.get(reverse("admin:monitoring_pullrun_add")).status_code == 403
     operator_client.post(reverse("admin:monitoring_pullrun_change", args=[run.pk]), {"status": "SUCCEEDED"})
     run.refresh_from_db()
