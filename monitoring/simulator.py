@@ -1,7 +1,8 @@
-"""A simulated CNAP information system: `GET /asc/<cnap code>/appeals/?start_date&end_date[&page]`.
+"""A simulated CNAP information system: `GET /asc/<cnap code>/appeals/?start_date&end_date[&page&after]`.
 
 It speaks the §6 contract (Basic Auth, Kyiv calendar days both included, "created or updated in the
-range", pages ordered by (updated_at, id), absolute `next_page`) and serves made-up appeals with no
+range", pages ordered by (updated_at, id), absolute `next_page` carrying a cursor: the (updated_at, id)
+of the last record sent, so a page boundary can neither drop nor repeat a record) and serves made-up appeals with no
 personal data. An appeal is fixed by (seed, CNAP code, day, index), so a re-pull returns the same
 appeals; only the events still in the future are hidden (an appeal registered this morning is
 "in progress" until its decision time passes). Faults can be switched on to exercise the puller.
@@ -10,6 +11,7 @@ For development, demos, benchmarks and tests only: `manage.py cnap_simulator` se
 """
 
 import base64
+import bisect
 import datetime
 import hmac
 import ipaddress
@@ -24,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -41,6 +44,13 @@ FAULT_KINDS = frozenset(
 )
 _ROUTE = re.compile(r"/asc/(?P<code>[^/]+)/appeals/?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class _Selection(NamedTuple):
+    """A range's appeals in (updated_at, id) order: the sort keys (epoch seconds, id) and the JSON."""
+
+    keys: list[tuple[int, str]]
+    bodies: list[bytes]
 
 
 @dataclass(frozen=True)
@@ -335,7 +345,7 @@ class CnapSimulator:
         self._lock = threading.Lock()
         self._days: OrderedDict[tuple, list[_Life]] = OrderedDict()
         self._cached = 0
-        self._selections: OrderedDict[tuple, tuple[float, list[bytes]]] = OrderedDict()
+        self._selections: OrderedDict[tuple, tuple[float, _Selection]] = OrderedDict()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -439,7 +449,7 @@ class CnapSimulator:
                     self._cached -= len(dropped)
         return lives
 
-    def _selection(self, cnap_code: str, start: datetime.date, end: datetime.date) -> list[bytes]:
+    def _selection(self, cnap_code: str, start: datetime.date, end: datetime.date) -> "_Selection":
         """The range's appeals (registered or updated in it) as JSON, ordered by (updated_at, id)."""
         key = (cnap_code, start, end)
         clock = time.monotonic()
@@ -462,24 +472,28 @@ class CnapSimulator:
                     chosen.append((seen[0], life.appeal_id, seen[1]))
             day += datetime.timedelta(days=1)
         chosen.sort(key=lambda item: (item[0], item[1]))
-        bodies = [body for _updated, _id, body in chosen]
+        selection = _Selection(
+            keys=[(updated, appeal_id) for updated, appeal_id, _body in chosen],
+            bodies=[body for _updated, _id, body in chosen],
+        )
         with self._lock:
-            self._selections[key] = (clock + SELECTION_SECONDS, bodies)
+            self._selections[key] = (clock + SELECTION_SECONDS, selection)
             while len(self._selections) > 32:
                 self._selections.popitem(last=False)
-        return bodies
+        return selection
 
     def prerender(
         self, start: datetime.date, end: datetime.date, cnap_codes: Iterable[str] | None = None
     ) -> int:
         """Render every CNAP's appeals for the range ahead of the pulls (benchmarks); returns the count."""
         return sum(
-            len(self._selection(str(code), start, end)) for code in (cnap_codes or sorted(self.cnap_codes))
+            len(self._selection(str(code), start, end).bodies)
+            for code in (cnap_codes or sorted(self.cnap_codes))
         )
 
     def records(self, cnap_code, start: datetime.date, end: datetime.date) -> list[dict]:
         """What a pull of the range receives (without faults), in order: for tests and benchmarks."""
-        return [json.loads(body) for body in self._selection(str(cnap_code), start, end)]
+        return [json.loads(body) for body in self._selection(str(cnap_code), start, end).bodies]
 
     def _invalid_records(self, cnap_code: str, start: datetime.date) -> list[bytes]:
         """Records a puller must quarantine, one per kind of error; their ids are stable across pulls."""
@@ -556,6 +570,13 @@ class CnapSimulator:
             _send_error(handler, 400, "invalid_page", "page must be a whole number from 1.")
             return
         page = int(page_text)
+        after = None  # the (updated_at, id) of the last record sent: the next page starts after it
+        if page > 1:
+            updated_text, _, after_id = (query.get("after") or [""])[0].partition(":")
+            if not (updated_text.isdigit() and after_id):
+                _send_error(handler, 400, "invalid_page", "A next page needs the after cursor it was given.")
+                return
+            after = (int(updated_text), after_id)
 
         fault = self._fault_take(page)
         kind = fault.kind if fault else None
@@ -580,14 +601,22 @@ class CnapSimulator:
 
             time.sleep(float(fault.options.get("seconds", settings.MONITORING_PULL_READ_TIMEOUT + 1)))
 
-        bodies = self._selection(cnap_code, start, end)
-        chunk = bodies[(page - 1) * self.page_size : page * self.page_size]
+        selection = self._selection(cnap_code, start, end)
+        bodies = selection.bodies
+        # A cursor, not an offset: an appeal updated during the pull moves to the end of the order and is
+        # sent again there, and none after it shifts back over a page boundary.
+        first = 0 if after is None else bisect.bisect_right(selection.keys, after)
+        last = min(first + self.page_size, len(bodies))  # the page is bodies[first:last]
+        chunk = bodies[first:last]
         if kind == "invalid_records":
             chunk = [*chunk, *self._invalid_records(cnap_code, start)]
         next_page = None
-        if page * self.page_size < len(bodies) or kind == "next_page_other_host":
+        if last < len(bodies) or kind == "next_page_other_host":
             host = FOREIGN_HOST if kind == "next_page_other_host" else handler.headers.get("Host")
-            query_text = urlencode({"start_date": start, "end_date": end, "page": page + 1})
+            updated, appeal_id = selection.keys[last - 1] if last > first else (0, "-")
+            query_text = urlencode(
+                {"start_date": start, "end_date": end, "page": page + 1, "after": f"{updated}:{appeal_id}"}
+            )
             scheme = "https" if self.tls else "http"
             next_page = (
                 f"{scheme}://{host or f'{self.host}:{self.port}'}/asc/{cnap_code}/appeals/?{query_text}"

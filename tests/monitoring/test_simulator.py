@@ -145,18 +145,36 @@ def test_an_appeal_registered_today_shows_only_what_has_happened(code):
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-def test_pages_link_to_the_next_by_absolute_url(cnap_simulator, code):
+def _cursor(record: dict) -> str:
+    """The simulator's `after` cursor naming a record: its updated_at (epoch seconds) and id."""
+    return f"{int(datetime.datetime.fromisoformat(record['updated_at']).timestamp())}%3A{record['id']}"
+
+
+def test_pages_link_to_the_next_by_absolute_url_with_a_cursor(cnap_simulator, code):
     url = f"{cnap_simulator.url_for(code)}?start_date={START}&end_date={END}"
+    records = cnap_simulator.records(code, START, END)
 
     status, headers, first = _get(url)
-    _status, _headers, last = _get(f"{url}&page=999")
+    _status, _headers, second = _get(first["next_page"])
+    _status, _headers, past_the_end = _get(f"{url}&page=2&after={_cursor(records[-1])}")
 
     assert (status, headers["Content-Type"]) == (200, "application/json")
     assert first["success"] is True
-    assert first["count"] == len(cnap_simulator.records(code, START, END))
-    assert len(first["data"]) == cnap_simulator.page_size
-    assert first["next_page"] == f"{url}&page=2"
-    assert (last["data"], last["next_page"]) == ([], None)
+    assert first["count"] == len(records)
+    assert first["data"] == records[: cnap_simulator.page_size]
+    assert first["next_page"] == f"{url}&page=2&after={_cursor(records[cnap_simulator.page_size - 1])}"
+    # The next page starts right after the last record sent, in (updated_at, id) order.
+    assert second["data"] == records[cnap_simulator.page_size : 2 * cnap_simulator.page_size]
+    assert (past_the_end["data"], past_the_end["next_page"]) == ([], None)
+
+
+@pytest.mark.parametrize("cursor", ["", "&after=", "&after=soon%3AA-1", "&after=1790918914%3A"])
+def test_a_next_page_without_its_cursor_is_refused(cnap_simulator, code, cursor):
+    status, _headers, body = _get(
+        f"{cnap_simulator.url_for(code)}?start_date={START}&end_date={END}&page=2{cursor}"
+    )
+
+    assert (status, body["success"], body["error"]["code"]) == (400, False, "invalid_page")
 
 
 @pytest.mark.parametrize(
