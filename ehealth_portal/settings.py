@@ -310,6 +310,8 @@ if not 0 <= MONITORING_PULL_WINDOW_DAYS <= 30:  # the window is one request: 31 
 MONITORING_PULL_RUN_TIME_LIMIT = env.int("MONITORING_PULL_RUN_TIME_LIMIT", default=1800)  # s, one attempt
 # A queued run whose task has not started this long after (a lost message) is queued again.
 MONITORING_PULL_RECOVER_AFTER = env.int("MONITORING_PULL_RECOVER_AFTER", default=1800)
+# A system is asked one thing at a time: a run finding another of its system running waits this long (s).
+MONITORING_PULL_BUSY_DELAY = env.int("MONITORING_PULL_BUSY_DELAY", default=30)
 # The public regional summary is cached per period for this many seconds.
 MONITORING_PUBLIC_CACHE_SECONDS = env.int("MONITORING_PUBLIC_CACHE_SECONDS", default=600)
 MONITORING_PULL_PAGE_CAP = env.int("MONITORING_PULL_PAGE_CAP", default=2000)  # pages in one run

@@ -21,9 +21,12 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 
 # Tasks run in-process in tests; the tests marked `worker` switch the Celery app to the real
 # broker and a real worker process (tests/conftest.py).
-CELERY_TASK_ALWAYS_EAGER = True
+# The worker process of those tests sets EHEALTH_TEST_WORKER: what it queues (retries, re-queued pulls)
+# goes through the broker as in production.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("EHEALTH_TEST_WORKER") != "1"
 # Static files straight from the app folders: tests do not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 MONITORING_ALLOW_PRIVATE_TARGETS = True  # the CNAP simulator listens on loopback
 MONITORING_PULL_RETRY_BACKOFF = 0
+MONITORING_PULL_BUSY_DELAY = 1

@@ -37,6 +37,14 @@ def run_time_limits() -> tuple[int, int]:
     return soft, soft + 60
 
 
+class PullBusy(Exception):
+    """Another run of the same system is running: this one waits (the task queues it again later)."""
+
+    def __init__(self, run_id: int):
+        super().__init__(f"pull run {run_id}: another run of its system is running")
+        self.run_id = run_id
+
+
 class PullRetry(Exception):
     """The run failed in a way worth another attempt after `countdown` seconds (the task retries)."""
 
@@ -178,16 +186,30 @@ def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
 # --- Executing ----------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def _claim(run_id: int) -> bool:
     """Mark the run RUNNING for one more attempt, unless it is finished or another worker has it.
 
     A run left RUNNING longer than a task may live belonged to a worker that died: it is taken over.
+    A CNAP system is asked one thing at a time: while another run of it is running, PullBusy.
     """
     now = timezone.now()
     abandoned = now - datetime.timedelta(seconds=run_time_limits()[1])
+    system_id = PullRun.objects.filter(pk=run_id).values_list("system_id", flat=True).first()
+    if system_id is None:
+        return False
+    # The system's row lock orders the claims of its runs: of two runs claimed at once, one waits here.
+    list(CnapSystem.objects.select_for_update().filter(pk=system_id).values_list("pk"))
     claimable = Q(status__in=[PullRun.Status.QUEUED, PullRun.Status.RETRYING]) | Q(
         status=PullRun.Status.RUNNING, started_at__lt=abandoned
     )
+    busy = (
+        PullRun.objects.filter(system_id=system_id, status=PullRun.Status.RUNNING, started_at__gte=abandoned)
+        .exclude(pk=run_id)
+        .exists()
+    )
+    if busy and PullRun.objects.filter(claimable, pk=run_id).exists():
+        raise PullBusy(run_id)
     # One conditional UPDATE: of two workers given the same run, exactly one gets it.
     return bool(
         PullRun.objects.filter(claimable, pk=run_id).update(
@@ -209,7 +231,8 @@ def _claim(run_id: int) -> bool:
 def pull_run_execute(*, run_id: int) -> PullRun:
     """Execute one attempt of a queued or retrying run; a finished or running run is left alone.
 
-    Raises PullRetry when the attempt failed in a retryable way and attempts remain.
+    Raises PullRetry when the attempt failed in a retryable way and attempts remain, PullBusy when
+    another run of the same system is running (nothing is asked of the system meanwhile).
     """
     from .ingest import appeals_ingest
 

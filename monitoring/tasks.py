@@ -28,6 +28,13 @@ def pull_run_execute_task(self, run_id: int) -> None:
         try:
             pulling.pull_run_execute(run_id=run_id)
             return
+        except pulling.PullBusy:
+            # A new message, not a retry: waiting for the system's other run uses none of this run's
+            # attempts. In-process tasks run one at a time, so a busy system there is one whose run was
+            # cut off: the run stays queued for the recovery sweep.
+            if not self.request.is_eager:
+                pull_run_execute_task.apply_async((run_id,), countdown=settings.MONITORING_PULL_BUSY_DELAY)
+            return
         except pulling.PullRetry as retry:
             if not self.request.is_eager:
                 raise self.retry(countdown=retry.countdown) from retry

@@ -68,6 +68,7 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DATABASE_URL": _database_url(connection.settings_dict),
         "DATABASE_CONN_MAX_AGE": "0",
         "DJANGO_SETTINGS_MODULE": "ehealth_portal.test_settings",
+        "EHEALTH_TEST_WORKER": "1",
     }
     celery_app.conf.broker_url = broker
     with celery_app.connection_for_write() as conn:

@@ -1,6 +1,7 @@
 """Pull runs against the simulated CNAP system in a thread: the whole path through the Celery task."""
 
 import datetime
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from monitoring.models import Appeal, CnapSystem, PullRun, QuarantinedRecord
 from monitoring.pulling import (
+    PullBusy,
     connection_test,
     pull_run_execute,
     pull_run_request,
@@ -439,7 +441,7 @@ def test_runs_whose_task_was_lost_or_whose_worker_died_are_queued_again_and_comp
         window_end=end,
     )
     waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)  # just queued
-    running = PullRunFactory(system=simulated_system, status=PullRun.Status.RUNNING, started_at=now)
+    running = PullRunFactory(system=CnapSystemFactory(), status=PullRun.Status.RUNNING, started_at=now)
 
     with django_capture_on_commit_callbacks(execute=True):
         recovered = pull_runs_recover(now=now)
@@ -541,3 +543,62 @@ def test_a_real_worker_retries_server_errors_through_the_broker_and_completes(
 
     assert (done.status, done.attempts) == (PullRun.Status.SUCCEEDED, 3)
     assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system)) == done.records_created
+
+
+def test_a_system_is_asked_one_thing_at_a_time(cnap_simulator, simulated_system):
+    start, end = _window()
+    PullRunFactory(
+        system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=timezone.now()
+    )
+    waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
+    other_system = PullRunFactory(
+        system=CnapSystemFactory(is_active=False), window_start=start, window_end=end
+    )
+
+    with pytest.raises(PullBusy):
+        pull_run_execute(run_id=waiting.pk)
+
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.attempts) == (PullRun.Status.QUEUED, 0)
+    assert cnap_simulator.requests == 0
+    # Another system's run is not held up.
+    assert pull_run_execute(run_id=other_system.pk).error_code == "system_inactive"
+
+
+def test_a_waiting_run_goes_ahead_once_the_other_run_is_over(cnap_simulator, simulated_system):
+    start, end = _window()
+    other = PullRunFactory(
+        system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=timezone.now()
+    )
+    waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
+    with pytest.raises(PullBusy):
+        pull_run_execute(run_id=waiting.pk)
+
+    PullRun.objects.filter(pk=other.pk).update(status=PullRun.Status.SUCCEEDED, finished_at=timezone.now())
+    done = pull_run_execute(run_id=waiting.pk)
+
+    assert (done.status, done.attempts) == (PullRun.Status.SUCCEEDED, 1)
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system))
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_holds_a_run_back_while_its_system_is_busy_then_pulls(
+    real_worker, cnap_simulator, simulated_system
+):
+    other = PullRunFactory(
+        system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=timezone.now()
+    )
+    start, end = _window()
+    with transaction.atomic():
+        (run,) = pull_run_request(
+            system=simulated_system, window_start=start, window_end=end, trigger=PullRun.Trigger.MANUAL
+        )
+    time.sleep(2)  # the worker has found the system busy and queued the run again
+    run.refresh_from_db()
+    assert (run.status, run.attempts, cnap_simulator.requests) == (PullRun.Status.QUEUED, 0, 0)
+
+    PullRun.objects.filter(pk=other.pk).update(status=PullRun.Status.SUCCEEDED, finished_at=timezone.now())
+    done = wait_for(lambda: PullRun.objects.filter(pk=run.pk, status=PullRun.Status.SUCCEEDED).first())
+
+    assert done.attempts == 1
