@@ -72,9 +72,11 @@ class _Origin:
 # IPv6 forms that carry an IPv4 address and reach it through a translator or a tunnel where one is
 # routed: the IPv4 address inside is the one to check.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-# Never a CNAP's: the local-use NAT64 prefix, the deprecated IPv4-compatible and site-local ranges
-# (Python's is_global still calls some of them global).
-_REFUSED_IPV6 = [ipaddress.ip_network(net) for net in ("64:ff9b:1::/48", "::/96", "fec0::/10")]
+# Never a CNAP's: the local-use NAT64 prefix, the deprecated IPv4-compatible, IPv4-translated (SIIT)
+# and site-local ranges (Python's is_global still calls some of them global).
+_REFUSED_IPV6 = [
+    ipaddress.ip_network(net) for net in ("64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96", "fec0::/10")
+]
 
 
 def _address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -35,6 +35,7 @@ _RESULTS = frozenset(Appeal.Result.values)
 _APPLICANT_TYPES = frozenset(Appeal.ApplicantType.values)
 _ID_MAX = Appeal._meta.get_field("appeal_id").max_length
 _VARIATION_MAX = Appeal._meta.get_field("variation_code").max_length
+_SERVICE_CODE_MAX = AdministrativeService._meta.get_field("identifier").max_length
 _ASC_CODE_MAX_DIGITS = 12
 # Dates outside these years are a broken system's, and some would overflow when converted to UTC.
 _YEAR_MIN, _YEAR_MAX = 1991, 2100
@@ -401,10 +402,14 @@ def appeals_ingest(*, system: CnapSystem, run: PullRun | None, records: list[Any
     changes only for a newer `updated_at` (or the same one with different values), so re-pulling the
     same data changes nothing. A valid version of an appeal removes its quarantined record.
     """
+    # Codes a database can look up; any other is no Register identifier (the record fails as unknown).
     codes = {
         code
         for record in records
-        if isinstance(record, dict) and isinstance(code := record.get("service_code"), str)
+        if isinstance(record, dict)
+        and isinstance(code := record.get("service_code"), str)
+        and len(code) <= _SERVICE_CODE_MAX
+        and code.isprintable()
     }
     checker = _Checker(system=system, catalogue=_register(run).load(codes))
     valid: dict[str, tuple] = {}
@@ -414,7 +419,9 @@ def appeals_ingest(*, system: CnapSystem, run: PullRun | None, records: list[Any
     for record in records:
         try:
             row = checker.check(record) if isinstance(record, dict) else None
-        except Exception:  # a record no rule foresaw is quarantined, it does not fail the page
+        # A record no rule foresaw is quarantined, it does not fail the page. Only errors a value can
+        # cause: Celery's soft time limit (an Exception too) must still stop the run.
+        except (ArithmeticError, LookupError, TypeError, ValueError):
             logger.exception("Unprocessable record from system %s", system.pk)
             row, checker.reasons = None, [_UNPROCESSABLE]
         if row is not None:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -303,6 +304,8 @@ class PullRun(models.Model):
     error_code = models.CharField(_("error"), max_length=50, blank=True)
     error_message = models.TextField(_("error details"), blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    # When its task was last queued: the recovery sweep tells a lost message from a run waiting its turn.
+    queued_at = models.DateTimeField(_("last queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 

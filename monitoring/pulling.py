@@ -11,7 +11,7 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -130,12 +130,7 @@ def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
     today = today or timezone.localdate()
     start = today - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)
     # The row locks make a second scheduler (a beat restart) wait here, then see the runs made.
-    system_ids = list(
-        CnapSystem.objects.select_for_update()
-        .filter(is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    system_ids = _lock_systems(CnapSystem.objects.filter(is_active=True))
     scheduled = set(
         PullRun.objects.filter(
             system_id__in=system_ids,
@@ -169,13 +164,14 @@ def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
         seconds=settings.MONITORING_PULL_RETRY_BACKOFF * 2 ** max(settings.MONITORING_PULL_RETRIES - 1, 0)
     )
     stale = (
-        Q(status=PullRun.Status.QUEUED, created_at__lt=now - grace)
+        Q(status=PullRun.Status.QUEUED, queued_at__lt=now - grace)
         | Q(status=PullRun.Status.RETRYING, started_at__lt=now - hard_limit - longest_backoff - grace)
         | Q(status=PullRun.Status.RUNNING, started_at__lt=now - hard_limit)
     )
     run_ids = list(
         PullRun.objects.filter(stale).exclude(trigger=PullRun.Trigger.TEST).values_list("pk", flat=True)
     )
+    PullRun.objects.filter(pk__in=run_ids, status=PullRun.Status.QUEUED).update(queued_at=now)
     for run_id in run_ids:
         pull_run_execute_task.delay_on_commit(run_id)
     if run_ids:
@@ -186,45 +182,65 @@ def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
 # --- Executing ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def _claim(run_id: int) -> bool:
-    """Mark the run RUNNING for one more attempt, unless it is finished or another worker has it.
+CLAIMED, BUSY, LEFT = "claimed", "busy", "left"
 
-    A run left RUNNING longer than a task may live belonged to a worker that died: it is taken over.
-    A CNAP system is asked one thing at a time: while another run of it is running, PullBusy.
+
+@transaction.atomic
+def _claim(run_id: int) -> str:
+    """Mark the run RUNNING for one more attempt: CLAIMED; BUSY while another run of its system is
+    running (a CNAP system is asked one thing at a time); LEFT when it is finished or another worker
+    has it.
+
+    A run left RUNNING longer than a task may live belonged to a worker that died: it is taken over,
+    until it has had every attempt it is allowed; then it fails.
     """
     now = timezone.now()
     abandoned = now - datetime.timedelta(seconds=run_time_limits()[1])
     system_id = PullRun.objects.filter(pk=run_id).values_list("system_id", flat=True).first()
     if system_id is None:
-        return False
+        return LEFT
     # The system's row lock orders the claims of its runs: of two runs claimed at once, one waits here.
-    list(CnapSystem.objects.select_for_update().filter(pk=system_id).values_list("pk"))
-    claimable = Q(status__in=[PullRun.Status.QUEUED, PullRun.Status.RETRYING]) | Q(
-        status=PullRun.Status.RUNNING, started_at__lt=abandoned
-    )
+    # NO KEY: the lock must not wait for pages being inserted, which hold a key share of the row.
+    _lock_systems(CnapSystem.objects.filter(pk=system_id))
+    dead = Q(status=PullRun.Status.RUNNING, started_at__lt=abandoned)
+    if PullRun.objects.filter(dead, pk=run_id, attempts__gt=settings.MONITORING_PULL_RETRIES).update(
+        status=PullRun.Status.FAILED,
+        finished_at=now,
+        error_code="worker_lost",
+        error_message=str(_("The pull was cut off every time it was tried (a worker stopped).")),
+    ):
+        logger.error("Pull run %s failed: its worker stopped on every attempt", run_id)
+        return LEFT
+    claimable = Q(status__in=[PullRun.Status.QUEUED, PullRun.Status.RETRYING]) | dead
     busy = (
         PullRun.objects.filter(system_id=system_id, status=PullRun.Status.RUNNING, started_at__gte=abandoned)
         .exclude(pk=run_id)
         .exists()
     )
-    if busy and PullRun.objects.filter(claimable, pk=run_id).exists():
-        raise PullBusy(run_id)
+    if busy:
+        waiting = PullRun.objects.filter(claimable, pk=run_id).update(queued_at=now)
+        return BUSY if waiting else LEFT
     # One conditional UPDATE: of two workers given the same run, exactly one gets it.
-    return bool(
-        PullRun.objects.filter(claimable, pk=run_id).update(
-            status=PullRun.Status.RUNNING,
-            attempts=F("attempts") + 1,
-            started_at=now,
-            finished_at=None,
-            # What the attempt received; created/updated add up over attempts (what the run changed).
-            pages=0,
-            records_received=0,
-            records_quarantined=0,
-            http_status=None,
-            error_code="",
-            error_message="",
-        )
+    claimed = PullRun.objects.filter(claimable, pk=run_id).update(
+        status=PullRun.Status.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        finished_at=None,
+        # What the attempt received; created/updated add up over attempts (what the run changed).
+        pages=0,
+        records_received=0,
+        records_quarantined=0,
+        http_status=None,
+        error_code="",
+        error_message="",
+    )
+    return CLAIMED if claimed else LEFT
+
+
+def _lock_systems(systems) -> list[int]:
+    """Lock the systems' rows (NO KEY UPDATE, the rows only); their ids in order."""
+    return list(
+        systems.select_for_update(no_key=True, of=("self",)).order_by("pk").values_list("pk", flat=True)
     )
 
 
@@ -236,7 +252,10 @@ def pull_run_execute(*, run_id: int) -> PullRun:
     """
     from .ingest import appeals_ingest
 
-    if not _claim(run_id):
+    claim = _claim(run_id)
+    if claim == BUSY:
+        raise PullBusy(run_id)
+    if claim == LEFT:
         return PullRun.objects.get(pk=run_id)
     run = PullRun.objects.select_related("system__cnap").get(pk=run_id)
     system = run.system
@@ -288,6 +307,8 @@ def pull_run_execute(*, run_id: int) -> PullRun:
         # a deadlock) is worth another attempt; anything else is a bug to look at.
         logger.exception("Pull run %s failed unexpectedly", run.pk)
         database = isinstance(error, OperationalError)
+        if database and not connection.in_atomic_block:  # (a task runs outside any transaction)
+            connection.close_if_unusable_or_obsolete()  # a lost connection: the next query opens a new one
         failure = PullError(
             "database_error" if database else "internal_error", type(error).__name__, retryable=database
         )
@@ -305,10 +326,11 @@ def _scrubbed(error: PullError, password: str) -> PullError:
 @transaction.atomic
 def _run_succeed(run: PullRun) -> PullRun:
     now = timezone.now()
-    PullRun.objects.filter(pk=run.pk).update(status=PullRun.Status.SUCCEEDED, finished_at=now)
+    # The system's row first, then the run's: the order the claim and the failure path lock them in.
     CnapSystem.objects.filter(pk=run.system_id).update(
         last_pull_at=now, last_success_at=now, consecutive_failures=0, is_failing=False
     )
+    PullRun.objects.filter(pk=run.pk).update(status=PullRun.Status.SUCCEEDED, finished_at=now)
     run.refresh_from_db()
     logger.info("Pull run %s succeeded: %d records in %d pages", run.pk, run.records_received, run.pages)
     return run
@@ -321,7 +343,8 @@ def _run_fail(run: PullRun, error: PullError, *, system_fault: bool = True) -> P
     """
     with transaction.atomic():
         now = timezone.now()
-        system = CnapSystem.objects.select_for_update().select_related("cnap").get(pk=run.system_id)
+        _lock_systems(CnapSystem.objects.filter(pk=run.system_id))
+        system = CnapSystem.objects.select_related("cnap").get(pk=run.system_id)
         run.refresh_from_db()
         run.http_status = error.http_status  # None: no answer (network, timeout, refused target)
         run.error_code = error.code

@@ -566,14 +566,14 @@ class CnapSimulator:
             _send_error(handler, 400, "range_too_large", f"At most {MAX_RANGE_DAYS} days in one request.")
             return
         page_text = (query.get("page") or ["1"])[0]
-        if not page_text.isdigit() or int(page_text) < 1:
+        if not (page_text.isascii() and page_text.isdigit()) or int(page_text) < 1:
             _send_error(handler, 400, "invalid_page", "page must be a whole number from 1.")
             return
         page = int(page_text)
         after = None  # the (updated_at, id) of the last record sent: the next page starts after it
         if page > 1:
             updated_text, _, after_id = (query.get("after") or [""])[0].partition(":")
-            if not (updated_text.isdigit() and after_id):
+            if not (updated_text.isascii() and updated_text.isdigit() and after_id):
                 _send_error(handler, 400, "invalid_page", "A next page needs the after cursor it was given.")
                 return
             after = (int(updated_text), after_id)

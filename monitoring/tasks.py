@@ -1,7 +1,12 @@
+import logging
+import time
+
 from celery import shared_task
 from django.conf import settings
 
 from . import pulling
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -24,17 +29,21 @@ def pull_runs_recover_task() -> None:
     time_limit=pulling.run_time_limits()[1],
 )
 def pull_run_execute_task(self, run_id: int) -> None:
+    waited_until = time.monotonic() + pulling.run_time_limits()[1]
     while True:
         try:
             pulling.pull_run_execute(run_id=run_id)
             return
         except pulling.PullBusy:
-            # A new message, not a retry: waiting for the system's other run uses none of this run's
-            # attempts. In-process tasks run one at a time, so a busy system there is one whose run was
-            # cut off: the run stays queued for the recovery sweep.
+            logger.info("Pull run %s waits: another run of its system is running", run_id)
             if not self.request.is_eager:
+                # A new message, not a retry: waiting for the other run uses none of this run's attempts.
                 pull_run_execute_task.apply_async((run_id,), countdown=settings.MONITORING_PULL_BUSY_DELAY)
-            return
+                return
+            # In-process (no broker: the embedded setup) the other run is in another request: wait here.
+            if time.monotonic() > waited_until:
+                return
+            time.sleep(settings.MONITORING_PULL_BUSY_DELAY)
         except pulling.PullRetry as retry:
             if not self.request.is_eager:
                 raise self.retry(countdown=retry.countdown) from retry

@@ -6,7 +6,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
@@ -51,6 +50,9 @@ def _database_url(database: dict) -> str:
     return f"postgres://{user}{password}@{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}/{database['NAME']}"
 
 
+WORKER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "ehealth-test-worker.log"
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real Celery worker process on the Redis broker, reading the test database."""
@@ -73,7 +75,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     celery_app.conf.broker_url = broker
     with celery_app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "ehealth-test-worker.log", "w")  # noqa: SIM115
+    log = open(WORKER_LOG, "w")  # noqa: SIM115
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -107,10 +109,12 @@ def celery_worker(django_db_setup, django_db_blocker):
 @pytest.fixture
 def real_worker(celery_worker, settings):
     """Send tasks to the real worker for this test instead of running them in-process."""
+    # Saved, not read back from the settings afterwards: this teardown runs before `settings` is undone.
+    eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     yield celery_worker
-    celery_app.conf.task_always_eager = django_settings.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.task_always_eager = eager
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):

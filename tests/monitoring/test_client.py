@@ -101,6 +101,7 @@ def test_the_connection_is_pinned_to_the_address_resolved_once(cnap_simulator, c
         "2002:7f00:1::1",  # 6to4 of 127.0.0.1
         "::7f00:1",  # IPv4-compatible 127.0.0.1
         "fec0::1",  # site-local
+        "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
     ],
 )
 def test_private_and_reserved_addresses_are_refused_before_connecting(

@@ -266,6 +266,30 @@ def test_id_that_the_database_cannot_keep_is_quarantined_under_a_hash(system, ru
     assert kept.record["id"].startswith("A-") and kept.record["service_code"] == "00056"
 
 
+@pytest.mark.parametrize("service_code", ["000\x0056", "\ud800", "0" * 5000])
+def test_a_service_code_no_database_can_look_up_is_an_unknown_service(system, run, service_code):
+    result = ingest(system, run, record(id="A-1", service_code=service_code), record(id="A-2"))
+
+    assert result == IngestResult(created=1, quarantined=1)
+    kept = QuarantinedRecord.objects.get()
+    assert [(reason["path"], reason["code"]) for reason in kept.reasons] == [
+        ("$.service_code", "unknown_service")
+    ]
+
+
+def test_the_soft_time_limit_is_not_taken_for_a_bad_record(system, run, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def time_is_up(*args):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("monitoring.ingest.deadline_for", time_is_up)
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        ingest(system, run, record(id="A-1"))
+    assert not QuarantinedRecord.objects.exists()
+
+
 def test_values_json_cannot_store_are_kept_readable_in_quarantine(system, run):
     ingest(system, run, record(channel="fax\x00", note=float("nan"), extra={"deep": "\udfff"}))
 

@@ -1,7 +1,6 @@
 """Pull runs against the simulated CNAP system in a thread: the whole path through the Celery task."""
 
 import datetime
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,7 +17,7 @@ from monitoring.pulling import (
     pull_runs_schedule,
     run_time_limits,
 )
-from tests.conftest import wait_for
+from tests.conftest import WORKER_LOG, wait_for
 from tests.factories import CnapSystemFactory, PullRunFactory, UserFactory
 from tests.monitoring import simulator_fixtures
 from tests.monitoring.simulator_fixtures import SIM_PASSWORD
@@ -431,7 +430,7 @@ def test_runs_whose_task_was_lost_or_whose_worker_died_are_queued_again_and_comp
     start, end = _window()
     stale = now - datetime.timedelta(seconds=settings.MONITORING_PULL_RECOVER_AFTER + 1)
     lost = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
-    PullRun.objects.filter(pk=lost.pk).update(created_at=stale)
+    PullRun.objects.filter(pk=lost.pk).update(created_at=stale, queued_at=stale)
     abandoned = PullRunFactory(
         system=simulated_system,
         status=PullRun.Status.RUNNING,
@@ -451,6 +450,41 @@ def test_runs_whose_task_was_lost_or_whose_worker_died_are_queued_again_and_comp
     assert statuses[lost.pk] == statuses[abandoned.pk] == PullRun.Status.SUCCEEDED
     assert statuses[waiting.pk] == PullRun.Status.QUEUED
     assert statuses[running.pk] == PullRun.Status.RUNNING
+
+
+def test_a_run_whose_worker_dies_on_every_attempt_fails_instead_of_being_taken_over_forever(
+    cnap_simulator, simulated_system, settings
+):
+    long_ago = timezone.now() - datetime.timedelta(seconds=run_time_limits()[1] + 60)
+    run = PullRunFactory(
+        system=simulated_system,
+        status=PullRun.Status.RUNNING,
+        attempts=settings.MONITORING_PULL_RETRIES + 1,
+        started_at=long_ago,
+    )
+
+    again = pull_run_execute(run_id=run.pk)
+
+    assert (again.status, again.error_code, again.attempts) == (
+        PullRun.Status.FAILED,
+        "worker_lost",
+        settings.MONITORING_PULL_RETRIES + 1,
+    )
+    assert again.error_message
+    assert cnap_simulator.requests == 0
+
+
+def test_a_run_waiting_for_its_system_is_not_taken_for_a_lost_one(simulated_system, settings):
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.MONITORING_PULL_RECOVER_AFTER + 1)
+    PullRunFactory(system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=now)
+    waiting = PullRunFactory(system=simulated_system)
+    PullRun.objects.filter(pk=waiting.pk).update(created_at=stale, queued_at=stale)
+
+    with pytest.raises(PullBusy):  # found busy: queued again, now
+        pull_run_execute(run_id=waiting.pk)
+
+    assert pull_runs_recover(now=now + datetime.timedelta(seconds=1)) == []
 
 
 def test_a_run_past_its_time_limit_is_a_timeout_that_counts_against_the_system(
@@ -594,7 +628,8 @@ def test_a_real_worker_holds_a_run_back_while_its_system_is_busy_then_pulls(
         (run,) = pull_run_request(
             system=simulated_system, window_start=start, window_end=end, trigger=PullRun.Trigger.MANUAL
         )
-    time.sleep(2)  # the worker has found the system busy and queued the run again
+    # The worker finds the system busy (it says so in its log) and queues the run again, untouched.
+    wait_for(lambda: f"Pull run {run.pk} waits" in WORKER_LOG.read_text())
     run.refresh_from_db()
     assert (run.status, run.attempts, cnap_simulator.requests) == (PullRun.Status.QUEUED, 0, 0)
 
