@@ -3,13 +3,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ehealth_portal.forms import SignatureInputMixin
 from ehealth_portal.validators import validate_edrpou
 
 from .models import Cnap, CnapSystem, JoiningApplication
+from .pulling import pull_window_errors
 from .services import endpoint_url_validate
 
 
@@ -173,8 +173,6 @@ class PullPeriodForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("window_start"), cleaned.get("window_end")
         if start and end:
-            if start > end:
-                self.add_error("window_end", _("The period starts after it ends."))
-            if end > timezone.localdate():
-                self.add_error("window_end", _("The period cannot end in the future."))
+            for error in pull_window_errors(start, end):  # the rules pull_run_request applies
+                self.add_error("window_end", error)
         return cleaned

@@ -66,18 +66,8 @@ def _windows(start: datetime.date, end: datetime.date) -> list[tuple[datetime.da
     return windows
 
 
-@transaction.atomic
-def pull_run_request(
-    *, system: CnapSystem, window_start: datetime.date, window_end: datetime.date, trigger: str, actor=None
-) -> list[PullRun]:
-    """Queue pulls of the system's appeals for the window (both days included, Kyiv dates).
-
-    A window longer than 31 days becomes several runs. Each run is executed by a task after commit.
-    """
-    from .tasks import pull_run_execute_task  # tasks import this module
-
-    if trigger not in (PullRun.Trigger.SCHEDULE, PullRun.Trigger.MANUAL):
-        raise ValueError(f"pull_run_request cannot queue a {trigger} run")
+def pull_window_errors(window_start: datetime.date, window_end: datetime.date) -> list[ValidationError]:
+    """What is wrong with a period to pull (both days included, Kyiv dates); empty when nothing is."""
     errors = []
     if window_start > window_end:
         errors.append(ValidationError(_("The period starts after it ends."), code="window_order"))
@@ -91,6 +81,22 @@ def pull_run_request(
                 params={"days": MAX_REPULL_DAYS},
             )
         )
+    return errors
+
+
+@transaction.atomic
+def pull_run_request(
+    *, system: CnapSystem, window_start: datetime.date, window_end: datetime.date, trigger: str, actor=None
+) -> list[PullRun]:
+    """Queue pulls of the system's appeals for the window (both days included, Kyiv dates).
+
+    A window longer than 31 days becomes several runs. Each run is executed by a task after commit.
+    """
+    from .tasks import pull_run_execute_task  # tasks import this module
+
+    if trigger not in (PullRun.Trigger.SCHEDULE, PullRun.Trigger.MANUAL):
+        raise ValueError(f"pull_run_request cannot queue a {trigger} run")
+    errors = pull_window_errors(window_start, window_end)
     if not system.is_active:
         errors.append(
             ValidationError(

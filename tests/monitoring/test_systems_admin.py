@@ -354,6 +354,7 @@ def pull_period(client, system, **data):
     [
         (datetime.date(2026, 11, 10), datetime.date(2026, 11, 1), "Початок періоду пізніший за його кінець."),
         (None, 1, "Період не може закінчуватися в майбутньому."),
+        (datetime.date(2025, 1, 1), datetime.date(2026, 11, 1), "Період — не довше 366 днів."),
     ],
 )
 def test_pull_period_validates_the_dates(operator_client, start, end, message):
