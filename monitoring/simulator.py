@@ -3,9 +3,9 @@
 It speaks the §6 contract (Basic Auth, Kyiv calendar days both included, "created or updated in the
 range", pages ordered by (updated_at, id), absolute `next_page` carrying a cursor: the (updated_at, id)
 of the last record sent, so a page boundary can neither drop nor repeat a record) and serves made-up
-appeals with no personal data. An appeal is fixed by (seed, CNAP code, day, index), so a re-pull returns the same
-appeals; only the events still in the future are hidden (an appeal registered this morning is
-"in progress" until its decision time passes). Faults can be switched on to exercise the puller.
+appeals with no personal data. An appeal is fixed by (seed, CNAP code, day, index), so a re-pull
+returns the same appeals; only the events still in the future are hidden (an appeal registered this
+morning is "in progress" until its decision time passes). Faults can be switched on to exercise the puller.
 
 For development, demos, benchmarks and tests only: `manage.py cnap_simulator` serves on loopback.
 """
