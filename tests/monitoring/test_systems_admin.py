@@ -364,6 +364,7 @@ def test_pull_period_validates_the_dates(operator_client, start, end, message):
     end = today + datetime.timedelta(days=end) if isinstance(end, int) else end
     page = pull_period(operator_client, system).content.decode()
     assert "Повторне завантаження звернень за період" in page
+    assert "Перший день" in page and "Останній день" in page
     page = pull_period(
         operator_client, system, _pull="1", window_start=start, window_end=end
     ).content.decode()
