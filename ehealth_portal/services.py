@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Email
+from .tasking import enqueue_on_commit
 
 MAX_EMAIL_ATTEMPTS = 5
 
@@ -23,7 +24,7 @@ def email_queue(*, to: str, subject: str, text_body: str, html_body: str = "", c
         html_body=html_body,
         created_by=created_by,
     )
-    email_send.delay_on_commit(email.pk)
+    enqueue_on_commit(email_send, email.pk)
     return email
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from ehealth_portal import encryption
 from ehealth_portal.models import User
 from ehealth_portal.services import email_queue
+from ehealth_portal.tasking import enqueue_on_commit
 
 from .client import PullError, fetch_pages
 from .models import CnapSystem, PullRun
@@ -110,7 +111,7 @@ def pull_run_request(
         for start, end in _windows(window_start, window_end)
     )
     for run in runs:
-        pull_run_execute_task.delay_on_commit(run.pk)
+        enqueue_on_commit(pull_run_execute_task, run.pk)
     logger.info(
         "CNAP system %s: %d pull run(s) for %s..%s requested (%s) by %s",
         system.pk,
@@ -152,7 +153,7 @@ def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
         if pk not in scheduled
     )
     for run in runs:
-        pull_run_execute_task.delay_on_commit(run.pk)
+        enqueue_on_commit(pull_run_execute_task, run.pk)
     logger.info("Daily pull of %s..%s queued for %d system(s)", start, today, len(runs))
     return runs
 
@@ -179,7 +180,7 @@ def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
     )
     PullRun.objects.filter(pk__in=run_ids, status=PullRun.Status.QUEUED).update(queued_at=now)
     for run_id in run_ids:
-        pull_run_execute_task.delay_on_commit(run_id)
+        enqueue_on_commit(pull_run_execute_task, run_id)
     if run_ids:
         logger.warning("Re-queued %d pull run(s) nothing was executing: %s", len(run_ids), run_ids[:20])
     return run_ids

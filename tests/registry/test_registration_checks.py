@@ -466,7 +466,7 @@ def test_a_recheck_appends_new_checks_and_keeps_the_old_ones(registration, pki, 
 
 def test_a_facility_registered_meanwhile_rejects_instead_of_failing(registration, pki, run_on_commit, outbox):
     """The race the database settles: both applications passed the register step, one insert wins."""
-    from registry.services import _application_approve
+    from registry.services.registration import _application_approve
 
     registration.register_clinic()
     data = registration.payload()

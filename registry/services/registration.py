@@ -1,30 +1,13 @@
-"""Writes: reference data (dictionaries, global parameters) and facility registration (below).
-
-The loaders upsert: a dictionary is matched by name, a value by (dictionary, key), a parameter by
-name. Running a load twice changes nothing. Policy (also in `load_dictionaries --help`):
-
-* labels, positions and parameter values/descriptions come from the file and are updated;
-* `is_active` of an existing dictionary or value belongs to the operators: a load sets it only on
-  creation, unless `reset_active=True`, so a value switched off in the admin stays off;
-* rows that are not in the file (added by an operator or from the KVED classifier) are left alone;
-* a dictionary marked `"seed_only": true` in the file (KVEDS) only gets its missing values created
-  (and, with `reset_active`, its values reactivated):
-  the official KVED classifier, loaded with `kveds_load_classifier`, owns those labels.
-"""
+"""Writes of facility registration: applications, their checks, approval, operators' decisions."""
 
 import base64
 import datetime
 import json
 import secrets
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -36,306 +19,32 @@ from django.utils.translation import gettext_lazy as _
 from ehealth_portal.services import email_queue
 from ehealth_portal.signatures import ERROR_MESSAGES as SIGNATURE_ERROR_MESSAGES
 from ehealth_portal.signatures import SignatureError, verify_signature
+from ehealth_portal.tasking import enqueue_on_commit
 
-from .edr import name_key, person_names_match, state_register
-from .models import (
+from ..edr import name_key, person_names_match, state_register
+from ..models import (
     ApplicationCheck,
-    Dictionary,
-    DictionaryValue,
     Division,
-    Employee,
     EmployeeRequest,
-    GlobalParameter,
     LegalEntity,
-    Party,
     RegistrationApplication,
 )
-from .payloads import (
+from ..payloads import (
     SOLE_PROPRIETOR_LEGAL_FORM,
     legal_entity_payload_canonical,
     legal_entity_payload_validate,
     payload_full_name,
 )
-from .selectors import (
+from ..selectors import (
     OWNER,
     dictionary_choices,
     dictionary_has_key,
     dictionary_value_label,
-    employee_request_by_token,
     global_parameter_term,
     token_hash,
 )
-
-KVEDS = "KVEDS"
-KVEDS_ALLOWED_MSP = "KVEDS_ALLOWED_MSP"  # primary-care codes (86.10, 86.21)
-DEFAULT_DICTIONARY_LABELS = ["SYSTEM", "EXTERNAL"]
-
-
-@dataclass
-class LoadCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __str__(self):
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-
-
-@dataclass
-class LoadReport:
-    dictionaries: LoadCounts = field(default_factory=LoadCounts)
-    values: LoadCounts = field(default_factory=LoadCounts)
-    global_parameters: LoadCounts = field(default_factory=LoadCounts)
-
-
-@dataclass(frozen=True)
-class ValueSpec:
-    key: str
-    label: str
-    position: int = 0
-
-
-@transaction.atomic
-def reference_data_load(*, data: dict[str, Any], reset_active: bool = False) -> LoadReport:
-    """Load the `registry/data/dictionaries.json` format, all or nothing.
-
-    `{"dictionaries": [{"name", "labels", "is_active", "values": {key: label}, "order"?, "seed_only"?}],
-    "global_parameters": [{"name", "value", "description"}]}`. `order` is "listed" (default: values
-    keep the file's order) or "key" (sorted by key, e.g. KVED codes).
-    """
-    if not isinstance(data, dict) or set(data) - {"dictionaries", "global_parameters"}:
-        raise ValidationError('Expected an object with "dictionaries" and "global_parameters".')
-    report = LoadReport()
-    for entry in _list(data.get("dictionaries", []), "dictionaries"):
-        _dictionary_entry_load(entry=entry, reset_active=reset_active, report=report)
-    for entry in _list(data.get("global_parameters", []), "global_parameters"):
-        if not isinstance(entry, dict) or set(entry) - {"name", "value", "description"}:
-            raise ValidationError(f"Bad global parameter entry: {entry!r}")
-        outcome = _global_parameter_upsert(
-            name=_text(entry.get("name"), "global parameter name"),
-            value=_text(str(entry.get("value", "")), f"value of {entry.get('name')}"),
-            description=str(entry.get("description", "")),
-        )
-        _count(report.global_parameters, outcome)
-    return report
-
-
-def _dictionary_entry_load(*, entry: Any, reset_active: bool, report: LoadReport) -> None:
-    allowed = {"name", "labels", "is_active", "values", "order", "seed_only"}
-    if not isinstance(entry, dict) or set(entry) - allowed or not isinstance(entry.get("values"), dict):
-        raise ValidationError(f"Bad dictionary entry: {str(entry)[:200]}")
-    name = _text(entry.get("name"), "dictionary name")
-    order = entry.get("order", "listed")
-    if order not in ("listed", "key"):
-        raise ValidationError(f'{name}: "order" must be "listed" or "key".')
-    values = [
-        ValueSpec(
-            key=_text(key, f"{name} key"),
-            label=_text(label, f"{name}.{key} label"),
-            position=0 if order == "key" else index,
-        )
-        for index, (key, label) in enumerate(entry["values"].items(), start=1)
-    ]
-    dictionary_upsert(
-        name=name,
-        labels=entry.get("labels", DEFAULT_DICTIONARY_LABELS),
-        is_active=bool(entry.get("is_active", True)),
-        values=values,
-        reset_active=reset_active,
-        seed_only=bool(entry.get("seed_only", False)),
-        report=report,
-    )
-
-
-def dictionary_upsert(
-    *,
-    name: str,
-    labels: list[str],
-    is_active: bool = True,
-    values: Iterable[ValueSpec],
-    reset_active: bool = False,
-    seed_only: bool = False,
-    report: LoadReport | None = None,
-) -> Dictionary:
-    """Create or update one dictionary and the given values (other values are left as they are)."""
-    report = report if report is not None else LoadReport()
-    with transaction.atomic():
-        dictionary = Dictionary.objects.select_for_update().filter(name=name).first()
-        if dictionary is None:
-            dictionary = Dictionary(name=name, labels=labels, is_active=is_active)
-            dictionary.full_clean()
-            dictionary.save()
-            _count(report.dictionaries, "created")
-        else:
-            changes = {"labels": labels}
-            if reset_active:
-                changes["is_active"] = is_active
-            changed = [attr for attr, new in changes.items() if getattr(dictionary, attr) != new]
-            for attr in changed:
-                setattr(dictionary, attr, changes[attr])
-            if changed:
-                dictionary.full_clean()
-                dictionary.save(update_fields=[*changed, "updated_at"])
-            _count(report.dictionaries, "updated" if changed else "unchanged")
-        _values_upsert(
-            dictionary=dictionary,
-            values=values,
-            reset_active=reset_active,
-            seed_only=seed_only,
-            counts=report.values,
-        )
-    return dictionary
-
-
-def _values_upsert(
-    *,
-    dictionary: Dictionary,
-    values: Iterable[ValueSpec],
-    reset_active: bool,
-    seed_only: bool,
-    counts: LoadCounts,
-) -> None:
-    existing = {value.key: value for value in dictionary.values.all()}
-    to_create: list[DictionaryValue] = []
-    to_update: dict[str, DictionaryValue] = {}
-    seen: set[str] = set()
-    for spec in values:
-        if spec.key in seen:
-            raise ValidationError(f"{dictionary.name}: key {spec.key!r} is listed twice.")
-        seen.add(spec.key)
-        row = existing.get(spec.key)
-        if row is None:
-            row = DictionaryValue(
-                dictionary=dictionary, key=spec.key, label=spec.label, position=spec.position
-            )
-            row.full_clean(exclude=["dictionary"], validate_unique=False, validate_constraints=False)
-            to_create.append(row)
-            continue
-        changes = {} if seed_only else {"label": spec.label, "position": spec.position}
-        if reset_active:
-            changes["is_active"] = True  # the file lists values to offer
-        changed = False
-        for attr, new in changes.items():
-            if getattr(row, attr) != new:
-                setattr(row, attr, new)
-                changed = True
-        if changed:
-            row.full_clean(exclude=["dictionary"], validate_unique=False, validate_constraints=False)
-            to_update[spec.key] = row
-        else:
-            counts.unchanged += 1
-    DictionaryValue.objects.bulk_create(to_create, batch_size=500)
-    if to_update:
-        DictionaryValue.objects.bulk_update(
-            to_update.values(), ["label", "position", "is_active"], batch_size=500
-        )
-    counts.created += len(to_create)
-    counts.updated += len(to_update)
-
-
-@transaction.atomic
-def kveds_load_classifier(*, classifier: dict[str, Any], reset_active: bool = False) -> LoadReport:
-    """Load the classes of the official KVED-2010 classifier (data.gov.ua JSON) into KVEDS.
-
-    The file nests sections → divisions → groups → classes; only classes (`NN.NN`, 615 in KVED-2010)
-    are dictionary keys, as in eHealth. Its labels replace ours; existing values' `is_active` is kept.
-    """
-    report = LoadReport()
-    classes = sorted(_kved_classes(classifier))
-    if not classes:
-        raise ValidationError("The KVED file has no classes.")
-    dictionary_upsert(
-        name=KVEDS,
-        labels=_existing_labels(KVEDS),
-        is_active=True,
-        values=[ValueSpec(key=code, label=name) for code, name in classes],
-        reset_active=reset_active,
-        report=report,
-    )
-    return report
-
-
-def _existing_labels(name: str) -> list[str]:
-    dictionary = Dictionary.objects.filter(name=name).only("labels").first()
-    return dictionary.labels if dictionary else DEFAULT_DICTIONARY_LABELS
-
-
-def _kved_classes(classifier: Any) -> Iterator[tuple[str, str]]:
-    """(classCode, className) pairs. data.gov.ua wraps the sections in an extra list: both forms work."""
-    if not isinstance(classifier, dict) or not isinstance(classifier.get("sections"), list):
-        raise ValidationError('Expected a KVED classifier object with "sections".')
-    for section in _flatten(classifier["sections"]):
-        for division in _objects(section.get("divisions", []), "divisions"):
-            for group in _objects(division.get("groups", []), "groups"):
-                for kved_class in _objects(group.get("classes", []), "classes"):
-                    code = _text(kved_class.get("classCode"), "classCode")
-                    if not (len(code) == 5 and code[2] == "." and (code[:2] + code[3:]).isdigit()):
-                        raise ValidationError(f"Bad KVED class code {code!r}.")
-                    yield code, _text(kved_class.get("className"), f"className of {code}")
-
-
-def _flatten(items: list) -> Iterator[dict]:
-    for item in items:
-        if isinstance(item, list):
-            yield from _flatten(item)
-        elif isinstance(item, dict):
-            yield item
-        else:
-            raise ValidationError(f"Unexpected item in the KVED sections: {item!r}")
-
-
-def global_parameter_set(*, name: str, value: str, description: str | None = None) -> GlobalParameter:
-    """Create or change one parameter, validated like the admin form (whole numbers, term units)."""
-    with transaction.atomic():
-        parameter = GlobalParameter.objects.select_for_update().filter(name=name).first()
-        if parameter is None:
-            parameter = GlobalParameter(name=name, value=value, description=description or "")
-            parameter.full_clean()
-            parameter.save()
-            return parameter
-        parameter.value = value
-        fields = ["value", "updated_at"]
-        if description is not None:
-            parameter.description = description
-            fields.append("description")
-        parameter.full_clean()
-        parameter.save(update_fields=fields)
-    return parameter
-
-
-def _global_parameter_upsert(*, name: str, value: str, description: str) -> str:
-    parameter = GlobalParameter.objects.filter(name=name).first()
-    if parameter is None:
-        global_parameter_set(name=name, value=value, description=description)
-        return "created"
-    if parameter.value == value and parameter.description == description:
-        return "unchanged"
-    global_parameter_set(name=name, value=value, description=description)
-    return "updated"
-
-
-def _count(counts: LoadCounts, outcome: str) -> None:
-    setattr(counts, outcome, getattr(counts, outcome) + 1)
-
-
-def _list(value: Any, what: str) -> list:
-    if not isinstance(value, list):
-        raise ValidationError(f'"{what}" must be a list.')
-    return value
-
-
-def _objects(value: Any, what: str) -> list[dict]:
-    items = _list(value, what)
-    if not all(isinstance(item, dict) for item in items):
-        raise ValidationError(f'"{what}" must be a list of objects.')
-    return items
-
-
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{what}: expected a non-empty string, got {value!r}.")
-    return value.strip()
-
+from .people import party_get_or_create
+from .reference_data import KVEDS, KVEDS_ALLOWED_MSP
 
 # --- Facility registration ------------------------------------------------------------------------
 #
@@ -503,9 +212,9 @@ def registration_application_submit(
                 template="application_submitted",
                 context={"application": application, "status_url": _status_url(application)},
             )
-            from .tasks import registration_application_check_task  # tasks import services
+            from ..tasks import registration_application_check_task  # tasks import services
 
-            registration_application_check_task.delay_on_commit(str(application.pk))
+            enqueue_on_commit(registration_application_check_task, str(application.pk))
     return application, token
 
 
@@ -796,7 +505,7 @@ def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalE
             longitude=_decimal(location.get("longitude")),
         )
     owner = data["owner"]
-    _party_get_or_create(person=owner)
+    party_get_or_create(person=owner)
     token = secrets.token_urlsafe(32)
     request = EmployeeRequest.objects.create(
         legal_entity=legal_entity,
@@ -819,24 +528,6 @@ def _decimal(value) -> Decimal | None:
 def _employee_request_expiry() -> datetime.datetime:
     term = global_parameter_term(name="employee_request_expiration", unit_name="employee_request_term_unit")
     return term.after(timezone.now())
-
-
-def _party_get_or_create(*, person: dict) -> Party:
-    """The person by (tax_id, birth_date), created from an eHealth party block when new."""
-    party, _created = Party.objects.get_or_create(
-        tax_id=person["tax_id"],
-        birth_date=datetime.date.fromisoformat(person["birth_date"]),
-        defaults={
-            "last_name": person["last_name"],
-            "first_name": person["first_name"],
-            "second_name": person.get("second_name", ""),
-            "gender": person["gender"],
-            "no_tax_id": person.get("no_tax_id", False),
-            "documents": person.get("documents", []),
-            "phones": person.get("phones", []),
-        },
-    )
-    return party
 
 
 def registration_application_decide(
@@ -891,139 +582,3 @@ def registration_application_recheck(
         application.decided_by = None
         application.save(update_fields=["status", "reasons", "decided_at", "decided_by"])
         return registration_application_check(application_id=application.pk, actor=actor)
-
-
-# --- Invitations and facilities -------------------------------------------------------------------
-
-INVITATION_PROBLEMS = {
-    "invalid": _("This invitation link is not valid. Check that you copied the whole link from the email."),
-    "used": _("This invitation has already been used or withdrawn."),
-    "expired": _("This invitation has expired. Ask the facility (or, for a head, support) for a new one."),
-}
-
-
-def employee_request_accept(*, token: str, password: str):
-    """Accept an invitation: the account (email fixed by the request), the person, the employee.
-
-    Single use and atomic: a bad, used or expired link or a weak password changes nothing (an expired
-    request is marked EXPIRED). Returns the user, who may then sign in.
-    """
-    request, problem = employee_request_by_token(token=token)
-    if problem == "expired" and request.status == EmployeeRequest.Status.NEW:
-        EmployeeRequest.objects.filter(pk=request.pk, status=EmployeeRequest.Status.NEW).update(
-            status=EmployeeRequest.Status.EXPIRED, decided_at=timezone.now()
-        )
-    if problem:
-        raise ValidationError(INVITATION_PROBLEMS[problem], code=f"invitation_{problem}")
-    User = get_user_model()  # noqa: N806
-    with transaction.atomic():
-        request = (
-            EmployeeRequest.objects.select_for_update().select_related("legal_entity").get(pk=request.pk)
-        )
-        if request.status != EmployeeRequest.Status.NEW:  # accepted meanwhile
-            raise ValidationError(INVITATION_PROBLEMS["used"], code="invitation_used")
-        person = request.data
-        user = User.objects.filter(email__iexact=request.email).first()
-        try:
-            validate_password(
-                password,
-                user=user
-                or User(email=request.email, first_name=person["first_name"], last_name=person["last_name"]),
-            )
-        except ValidationError as error:
-            raise ValidationError({"password": error.error_list}) from error
-        if user is None:
-            user = User.objects.create_user(
-                email=request.email,
-                password=password,
-                first_name=person["first_name"],
-                last_name=person["last_name"],
-            )
-        else:
-            user.set_password(password)
-            user.is_active = True
-            user.save(update_fields=["password", "is_active"])
-        # The link came to this address: it is verified.
-        EmailAddress.objects.filter(user=user).exclude(email__iexact=request.email).update(primary=False)
-        EmailAddress.objects.update_or_create(
-            user=user, email=request.email, defaults={"verified": True, "primary": True}
-        )
-        party = _party_get_or_create(person=person)
-        if (
-            party.user_id not in (None, user.pk)
-            or Party.objects.filter(user=user).exclude(pk=party.pk).exists()
-        ):
-            raise ValidationError(
-                _("This email address already belongs to another person's account."),
-                code="email_other_person",
-            )
-        if party.user_id is None:
-            party.user = user
-            party.save(update_fields=["user"])
-        today = timezone.localdate()
-        if request.employee_type == OWNER:  # one head at a time
-            Employee.objects.filter(
-                legal_entity=request.legal_entity, employee_type=OWNER, is_active=True
-            ).update(is_active=False, status=Employee.Status.DISMISSED, end_date=today)
-        employee = Employee.objects.create(
-            legal_entity=request.legal_entity,
-            division=request.division,
-            party=party,
-            employee_type=request.employee_type,
-            position=request.position,
-            start_date=today,
-            status=Employee.Status.APPROVED,
-            is_active=True,
-        )
-        request.status = EmployeeRequest.Status.APPROVED
-        request.employee = employee
-        request.decided_at = timezone.now()
-        request.save(update_fields=["status", "employee", "decided_at"])
-    return user
-
-
-def employee_request_expire() -> int:
-    """Mark NEW requests past their term EXPIRED (the periodic job); returns how many."""
-    return EmployeeRequest.objects.filter(
-        status=EmployeeRequest.Status.NEW, expires_at__lte=timezone.now()
-    ).update(status=EmployeeRequest.Status.EXPIRED, decided_at=timezone.now())
-
-
-def _legal_entity_lock_active(legal_entity: LegalEntity) -> LegalEntity:
-    legal_entity = LegalEntity.objects.select_for_update().get(pk=legal_entity.pk)
-    if legal_entity.status != LegalEntity.Status.ACTIVE or not legal_entity.is_active:
-        raise ValidationError(
-            _("The facility is not active and cannot be changed."), code="legal_entity_not_active"
-        )
-    return legal_entity
-
-
-def legal_entity_nhs_verify(*, legal_entity: LegalEntity, actor) -> LegalEntity:
-    """The NHS has checked the facility's documents: nhs_verified false → true (once)."""
-    with transaction.atomic():
-        legal_entity = _legal_entity_lock_active(legal_entity)
-        if legal_entity.nhs_verified:
-            raise ValidationError(_("The facility is already verified by the NHS."), code="already_verified")
-        legal_entity.nhs_verified = True
-        legal_entity.updated_by = actor
-        legal_entity.save(update_fields=["nhs_verified", "updated_by", "updated_at"])
-    return legal_entity
-
-
-def legal_entity_deactivate(*, legal_entity: LegalEntity, actor) -> LegalEntity:
-    """Close the facility: its staff are dismissed (and lose the cabinet), pending invitations rejected."""
-    with transaction.atomic():
-        legal_entity = _legal_entity_lock_active(legal_entity)
-        today, now = timezone.localdate(), timezone.now()
-        legal_entity.status = LegalEntity.Status.CLOSED
-        legal_entity.is_active = False
-        legal_entity.end_date = today
-        legal_entity.updated_by = actor
-        legal_entity.save(update_fields=["status", "is_active", "end_date", "updated_by", "updated_at"])
-        legal_entity.employees.filter(is_active=True).update(
-            is_active=False, status=Employee.Status.DISMISSED, end_date=today
-        )
-        legal_entity.employee_requests.filter(status=EmployeeRequest.Status.NEW).update(
-            status=EmployeeRequest.Status.REJECTED, decided_at=now
-        )
-    return legal_entity

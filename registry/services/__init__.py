@@ -1,0 +1,57 @@
+"""Writes of the registry, one module per flow; import them from here.
+
+- `reference_data`: dictionaries, the KVED classifier and global parameters (idempotent loaders);
+- `registration`: facility registration applications, their checks, approval and operators' decisions;
+- `invitations`: employee requests (accepting an invitation, expiring old ones);
+- `facilities`: registered facilities (NHS verification, closing);
+- `people`: parties (persons), shared by the flows above.
+"""
+
+from .facilities import legal_entity_deactivate, legal_entity_nhs_verify
+from .invitations import INVITATION_PROBLEMS, employee_request_accept, employee_request_expire
+from .people import party_get_or_create
+from .reference_data import (
+    KVEDS,
+    KVEDS_ALLOWED_MSP,
+    LoadCounts,
+    LoadReport,
+    ValueSpec,
+    dictionary_upsert,
+    global_parameter_set,
+    kveds_load_classifier,
+    reference_data_load,
+)
+from .registration import (
+    ENVELOPE_FIELD,
+    REASON_MESSAGES,
+    registration_application_check,
+    registration_application_decide,
+    registration_application_recheck,
+    registration_application_submit,
+    registration_status_token,
+)
+
+__all__ = [
+    "ENVELOPE_FIELD",
+    "INVITATION_PROBLEMS",
+    "KVEDS",
+    "KVEDS_ALLOWED_MSP",
+    "REASON_MESSAGES",
+    "LoadCounts",
+    "LoadReport",
+    "ValueSpec",
+    "dictionary_upsert",
+    "employee_request_accept",
+    "employee_request_expire",
+    "global_parameter_set",
+    "kveds_load_classifier",
+    "legal_entity_deactivate",
+    "legal_entity_nhs_verify",
+    "party_get_or_create",
+    "reference_data_load",
+    "registration_application_check",
+    "registration_application_decide",
+    "registration_application_recheck",
+    "registration_application_submit",
+    "registration_status_token",
+]
