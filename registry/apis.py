@@ -21,7 +21,7 @@ from .selectors import (
     legal_entity_list,
     legal_entity_owner_request,
 )
-from .services import REASON_MESSAGES, registration_application_check, registration_application_submit
+from .services import REASON_MESSAGES, registration_application_submit
 
 
 class DictionaryFilterSerializer(serializers.Serializer):
@@ -226,8 +226,10 @@ class LegalEntityListApi(APIView):
             "emailed). 202: a sole proprietor the register cannot identify by name waits for an operator. "
             "409: the code already has an ACTIVE facility. 422: `invalid[].rules[].rule` is the reason code "
             "(e.g. `bad_signature`, `signer_not_head` on `$.owner.tax_id`, `kved_primary_care_missing` on "
-            "`$.kveds`, `edr_not_found` on `$.edrpou`). A refused application is kept as evidence; no "
-            "facility, person or employee is created."
+            "`$.kveds`, `edr_not_found` on `$.edrpou`). An application whose signature is invalid, not over its "
+            "content or not the head's is not stored and mails nobody; one refused by a later check is kept "
+            "as evidence. No facility, person or employee is created by a refusal; of concurrent duplicates "
+            "one registers and the others answer 409 without storing anything."
         ),
         request=LegalEntityUpsertInputSerializer,
         responses={
@@ -249,7 +251,6 @@ class LegalEntityListApi(APIView):
             if "legal_entity_exists" in _codes(error):
                 raise Conflict(REASON_MESSAGES["legal_entity_exists"]) from error
             raise
-        application = registration_application_check(application_id=application.pk)
         if application.status == RegistrationApplication.Status.APPROVED:
             legal_entity = application.legal_entity
             request_id = legal_entity_owner_request(legal_entity=legal_entity).pk

@@ -374,6 +374,8 @@ class RegistrationApplication(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     channel = models.CharField(_("channel"), max_length=3, choices=Channel.choices, default=Channel.WEB)
     status_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The wizard run that submitted it: a double submit of one run stores one application.
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     edrpou = models.CharField(_("EDRPOU or RNOKPP"), max_length=10, db_index=True)
     name = models.CharField(_("facility"), max_length=500)
     email = models.EmailField(_("head's email"))

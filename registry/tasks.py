@@ -11,5 +11,10 @@ def registration_application_check_task(application_id: str) -> None:
 
 
 @shared_task
+def registration_applications_resume_task() -> None:
+    services.registration_applications_resume()
+
+
+@shared_task
 def employee_requests_expire_task() -> None:
     services.employee_request_expire()

@@ -8,7 +8,9 @@ of the payload built from the steps (`registry.payloads`), shown and downloadabl
 
 import base64
 import hashlib
+import secrets
 
+from allauth.core.ratelimit import consume_or_429
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
@@ -41,7 +43,7 @@ from .payloads import (
     legal_entity_payload_validate,
 )
 from .selectors import registration_application_by_token
-from .services import registration_application_submit
+from .services import ENVELOPE_FIELD, registration_application_submit
 
 STEP_TITLES = {
     STEP_FACILITY: gettext_lazy("Facility"),
@@ -83,12 +85,26 @@ class RegistrationWizard(NamedUrlSessionWizardView):
         goto = self.request.POST.get("wizard_goto_step")
         if goto in self.get_form_list():
             self._keep_current_input()
+        elif self._posted_step() == STEP_REVIEW and (limited := self._submission_limited()):
+            return limited
         return super().post(*args, **kwargs)
+
+    def _posted_step(self) -> str | None:
+        management = ManagementForm(self.request.POST, prefix=self.prefix)
+        return management.cleaned_data["current_step"] if management.is_valid() else None
+
+    def _submission_limited(self):
+        """Submissions are limited per address and per head's email (each costs a signature check)."""
+        if limited := consume_or_429(self.request, action="registration_submit"):
+            return limited
+        head_email = ((self.get_cleaned_data_for_step(STEP_HEAD) or {}).get("email") or "").lower()
+        if head_email:
+            return consume_or_429(self.request, action="registration_submit_head", key=head_email)
+        return None
 
     def _keep_current_input(self) -> None:
         """Store what the user typed on the step they leave, unvalidated (files are not kept)."""
-        management = ManagementForm(self.request.POST, prefix=self.prefix)
-        step = management.cleaned_data["current_step"] if management.is_valid() else None
+        step = self._posted_step()
         if step not in self.get_form_list():
             return
         self.storage.set_step_data(step, _kept(step, self.request.POST))
@@ -178,6 +194,7 @@ class RegistrationWizard(NamedUrlSessionWizardView):
         for section in sections:
             section["title"] = STEP_TITLES[section["step"]]
         context = {"review_sections": sections, "public_offer_text": PUBLIC_OFFER_TEXT}
+        self._submission_key()  # in the session before the submit: a double submit shares it
         try:
             _payload, document = self._document()
         except ValidationError as error:
@@ -220,6 +237,13 @@ class RegistrationWizard(NamedUrlSessionWizardView):
     def process_step_files(self, form):
         return {}
 
+    def _submission_key(self) -> str:
+        """The idempotency key of this wizard run, kept in the session."""
+        extra = self.storage.extra_data
+        if not extra.get("submission_key"):
+            self.storage.extra_data = {**extra, "submission_key": secrets.token_urlsafe(24)}
+        return self.storage.extra_data["submission_key"]
+
     def done(self, form, **kwargs):
         try:
             payload, document = self._document()
@@ -232,11 +256,25 @@ class RegistrationWizard(NamedUrlSessionWizardView):
                 data=payload,
                 channel=RegistrationApplication.Channel.WEB,
                 submitted_by=self.request.user if self.request.user.is_authenticated else None,
+                submission_key=self._submission_key(),
             )
         except ValidationError as error:
-            return self.render(form, submit_errors=payload_error_list(error))
+            return self.render(form, submit_errors=self._signature_errors_to_field(form, error))
         self.storage.reset()
         return redirect("registry:application-status", token=token)
+
+    def _signature_errors_to_field(self, form, error: ValidationError) -> list[str]:
+        """Refusals of the signature or its signer go next to the signature field; the rest above the form."""
+        if not hasattr(error, "error_dict"):
+            return list(error.messages)
+        others = {}
+        for path, items in error.error_dict.items():
+            for item in items:
+                if path == ENVELOPE_FIELD or (item.code or "").startswith("signer_"):
+                    form.add_error("signature", item.messages)
+                else:
+                    others.setdefault(path, []).append(item)
+        return payload_error_list(ValidationError(others)) if others else []
 
 
 def _kept(step: str, data):

@@ -28,6 +28,7 @@ from .registration import (
     registration_application_decide,
     registration_application_recheck,
     registration_application_submit,
+    registration_applications_resume,
     registration_status_token,
 )
 
@@ -53,5 +54,6 @@ __all__ = [
     "registration_application_decide",
     "registration_application_recheck",
     "registration_application_submit",
+    "registration_applications_resume",
     "registration_status_token",
 ]

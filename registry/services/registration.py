@@ -2,6 +2,7 @@
 
 import base64
 import datetime
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -154,85 +155,138 @@ def registration_application_submit(
     data: dict | None = None,
     channel: str = RegistrationApplication.Channel.WEB,
     submitted_by=None,
+    submission_key: str = "",
 ) -> tuple[RegistrationApplication, str]:
-    """Store a signed application (SUBMITTED) and return it with its status-page token (shown once).
+    """Store a signed application and return it with its status-page token (shown once).
 
-    Web: `data` is the reviewed payload; its canonical JSON is what the head had to sign (checked by
-    registration_application_check, queued after commit). API: `data` is None and the payload is the
-    signature's content — the signature must verify and the payload be valid before anything is
-    stored; the caller runs registration_application_check itself and answers with the outcome.
-    A code that already has an ACTIVE facility is refused here (ValidationError on "edrpou", code
-    "legal_entity_exists") and again at the state-register step, for applications already waiting.
+    Nothing is stored, and nobody is mailed, unless the signature is valid, over exactly the document,
+    and made by the head (ValidationError otherwise, at the failing path): a refusal by signer identity
+    never reaches the address the payload names. Web: `data` is the reviewed payload, whose canonical
+    JSON the head had to sign; its remaining checks run in a task after commit. API: `data` is None, the
+    payload is the signature's content, and the checks run here, in the same transaction.
+
+    Submissions of one code are serialised (`_registration_lock`), and a code that already has an
+    ACTIVE facility is refused ("legal_entity_exists") before anything is stored, so a burst of
+    duplicates stores one application. `submission_key` (the wizard run) makes a double submit return
+    the application already stored.
     """
     if len(signed_envelope) > settings.SIGNATURE_MAX_BYTES:
         raise _validation_error(ENVELOPE_FIELD, "too_large", SIGNATURE_ERROR_MESSAGES["too_large"])
     if channel == RegistrationApplication.Channel.API:
         if data is not None:
             raise ValueError("API applications carry their data in the signature")
+        document = _signature_verify(signed_envelope, None)
         try:
-            document = verify_signature(signed_envelope)
-        except SignatureError as error:
-            raise _validation_error(ENVELOPE_FIELD, error.code, error.message) from error
-        signed_content = document.content
-        try:
-            payload = json.loads(signed_content.decode("utf-8-sig"))
+            payload = json.loads(document.content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as error:
             raise _validation_error(ENVELOPE_FIELD, "content_not_json") from error
         data = legal_entity_payload_validate(payload)
-        signer = document.signer.as_dict()
     elif channel == RegistrationApplication.Channel.WEB:
         data = legal_entity_payload_validate(data)
-        signed_content = legal_entity_payload_canonical(data)
-        signer = {}
+        document = _signature_verify(signed_envelope, legal_entity_payload_canonical(data))
     else:
         raise ValueError(f"unknown channel {channel!r}")
-    if _active_legal_entity_exists(edrpou=data["edrpou"], type=data["type"]):
-        raise _validation_error("edrpou", "legal_entity_exists")
+    if reasons := _signer_reasons(document.signer, data):
+        raise _reasons_validation_error(reasons)
 
     with transaction.atomic():
+        _registration_lock(edrpou=data["edrpou"])
+        if submission_key and (
+            stored := RegistrationApplication.objects.filter(submission_key=submission_key).first()
+        ):
+            return stored, registration_status_token(application=stored)
+        if _active_legal_entity_exists(edrpou=data["edrpou"], type=data["type"]):
+            raise _validation_error("edrpou", "legal_entity_exists")
         application = RegistrationApplication(
             channel=channel,
+            submission_key=submission_key or None,
             edrpou=data["edrpou"],
             name=data["name"],
             email=data["owner"]["email"],
             data=data,
             signed_envelope=signed_envelope,
-            signed_content=signed_content,
-            signer=signer,
+            signed_content=document.content,
+            signer=document.signer.as_dict(),
             submitted_by=submitted_by,
         )
         token = registration_status_token(application=application)
         application.status_token_hash = token_hash(token)
         application.save()
-        if channel == RegistrationApplication.Channel.WEB:
-            _email(
-                to=application.email,
-                subject=_("Your application to register %(name)s has been received"),
-                name=application.name,
-                template="application_submitted",
-                context={"application": application, "status_url": _status_url(application)},
-            )
-            from ..tasks import registration_application_check_task  # tasks import services
+        ApplicationCheck.objects.create(
+            application=application,
+            step=Step.SIGNATURE,
+            outcome=Outcome.PASSED,
+            details=[{"code": "signature_valid", "signer": application.signer}],
+            created_by=submitted_by,
+        )
+        if channel == RegistrationApplication.Channel.API:
+            return registration_application_check(application_id=application.pk, actor=None), token
+        _email(
+            to=application.email,
+            subject=_("Your application to register %(name)s has been received"),
+            name=application.name,
+            template="application_submitted",
+            context={"application": application, "status_url": _status_url(application)},
+        )
+        from ..tasks import registration_application_check_task  # tasks import services
 
-            enqueue_on_commit(registration_application_check_task, str(application.pk))
+        enqueue_on_commit(registration_application_check_task, str(application.pk))
     return application, token
+
+
+def _registration_lock(*, edrpou: str) -> None:
+    """Serialise, until the transaction ends, the registrations of one code (PostgreSQL advisory lock).
+
+    SQLite needs none: it runs one write transaction at a time.
+    """
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"registry.legal_entity:{edrpou}".encode()).digest()[:8], "big")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key - 2**63])
+
+
+def registration_applications_resume(
+    *, older_than: datetime.timedelta = datetime.timedelta(minutes=5)
+) -> int:
+    """Queue again the checks of web applications still SUBMITTED after `older_than` (a lost message).
+
+    The beat sweep of `registration_application_check_task`: together with `enqueue_on_commit` it makes
+    a broker outage at submission delay the checks instead of losing them. Returns how many.
+    """
+    from ..tasks import registration_application_check_task  # tasks import services
+
+    stale = RegistrationApplication.objects.filter(
+        status=RegistrationApplication.Status.SUBMITTED,
+        channel=RegistrationApplication.Channel.WEB,
+        submitted_at__lt=timezone.now() - older_than,
+    ).values_list("pk", flat=True)[:500]
+    ids = [str(pk) for pk in stale]
+    for application_id in ids:
+        registration_application_check_task.delay(application_id)
+    return len(ids)
 
 
 def registration_application_check(*, application_id, actor=None) -> RegistrationApplication:
     """Run the checks of a SUBMITTED application in order; anything else is returned unchanged.
 
     Each step records an ApplicationCheck; the first failure rejects (reasons + email), a ФОП the
-    register cannot identify waits for an operator, success registers the facility.
+    register cannot identify waits for an operator, success registers the facility. The signature
+    step is skipped when it is the application's last check (passed at submission); a re-check runs it
+    again (certificates may have been revoked since).
     """
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         application = RegistrationApplication.objects.select_for_update().get(pk=application_id)
         if application.status != RegistrationApplication.Status.SUBMITTED:
             return application
-        for step, check in (
+        _registration_lock(edrpou=application.edrpou)
+        last = application.checks.order_by("-created_at", "-pk").first()
+        signature_passed = last is not None and last.step == Step.SIGNATURE and last.outcome == Outcome.PASSED
+        steps = [
             (Step.SIGNATURE, _signature_check),
             (Step.KVEDS, _kveds_check),
             (Step.STATE_REGISTER, _state_register_check),
-        ):
+        ]
+        for step, check in steps[1:] if signature_passed else steps:
             result = check(application)
             ApplicationCheck.objects.create(
                 application=application,
@@ -251,30 +305,51 @@ def registration_application_check(*, application_id, actor=None) -> Registratio
     return application
 
 
-def _signature_check(application: RegistrationApplication) -> _StepResult:
-    """Valid signature over exactly the submitted document, made by the head (ФОП: by the proprietor)."""
-    envelope, expected = bytes(application.signed_envelope), bytes(application.signed_content)
+def _signature_verify(envelope: bytes, expected: bytes | None):
+    """The verified document of an envelope: attached, or detached over `expected` (ValidationError).
+
+    With `expected`, the signed content must be exactly that document.
+    """
     try:
         try:
             document = verify_signature(envelope)
         except SignatureError as error:
-            if error.code != "content_missing":
+            if error.code != "content_missing" or expected is None:
                 raise
-            try:  # a detached signature: of the submitted document?
-                document = verify_signature(envelope, expected)
-            except SignatureError as detached_error:
-                if detached_error.code == "content_mismatch":
-                    return _failed(_reason(Step.SIGNATURE, "signed_content_differs", ENVELOPE_FIELD))
-                raise
+            document = verify_signature(envelope, expected)  # a detached signature of the document?
     except SignatureError as error:
-        return _failed(_reason(Step.SIGNATURE, error.code, ENVELOPE_FIELD, error.message))
-    if document.content != expected:
-        return _failed(_reason(Step.SIGNATURE, "signed_content_differs", ENVELOPE_FIELD))
+        if error.code == "content_mismatch" and expected is not None:
+            raise _validation_error(ENVELOPE_FIELD, "signed_content_differs") from error
+        raise _validation_error(ENVELOPE_FIELD, error.code, error.message) from error
+    if expected is not None and document.content != expected:
+        raise _validation_error(ENVELOPE_FIELD, "signed_content_differs")
+    return document
 
-    signer, data = document.signer, application.data
-    owner, edrpou = data["owner"], data["edrpou"]
-    application.signer = signer.as_dict()
+
+def _reasons_validation_error(reasons: list[dict]) -> ValidationError:
+    errors: dict[str, list] = {}
+    for reason in reasons:
+        errors.setdefault(reason["field"], []).append(ValidationError(reason["message"], code=reason["code"]))
+    return ValidationError(errors)
+
+
+def _signature_check(application: RegistrationApplication) -> _StepResult:
+    """A re-check: valid signature over exactly the stored document, made by the head (ФОП: proprietor)."""
+    try:
+        document = _signature_verify(bytes(application.signed_envelope), bytes(application.signed_content))
+    except ValidationError as error:
+        item = error.error_dict[ENVELOPE_FIELD][0]
+        return _failed(_reason(Step.SIGNATURE, item.code, ENVELOPE_FIELD, item.messages[0]))
+    application.signer = document.signer.as_dict()
     application.save(update_fields=["signer"])
+    if reasons := _signer_reasons(document.signer, application.data):
+        return _failed(*reasons)
+    return _StepResult(Outcome.PASSED, [{"code": "signature_valid", "signer": application.signer}])
+
+
+def _signer_reasons(signer, data: dict) -> list[dict]:
+    """Why the signer is not the head named in `data` (RNOKPP, organisation, names); empty if they are."""
+    owner, edrpou = data["owner"], data["edrpou"]
     reasons = []
     drfo = (signer.drfo or "").strip().upper()
     if not drfo:
@@ -319,9 +394,7 @@ def _signature_check(application: RegistrationApplication) -> _StepResult:
                 head=payload_full_name(owner),
             )
         )
-    if reasons:
-        return _failed(*reasons)
-    return _StepResult(Outcome.PASSED, [{"code": "signature_valid", "signer": application.signer}])
+    return reasons
 
 
 def _kveds_check(application: RegistrationApplication) -> _StepResult:

@@ -135,6 +135,10 @@ def test_a_refused_application_answers_422_with_the_rule_and_leaves_nothing_behi
     assert invalid(response) == expected
     assert response.json()["error"]["invalid"][0]["rules"][0]["description"]
     assert created() == NOTHING
+    if signer:  # not the head's signature: nothing is stored and nobody is mailed
+        assert not RegistrationApplication.objects.exists()
+        assert outbox == []
+        return
     # The refused application is kept as evidence, with its reasons; the head is told by email.
     application = RegistrationApplication.objects.get()
     assert application.status == "REJECTED"

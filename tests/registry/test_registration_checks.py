@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
+from ehealth_portal.models import Email
 from ehealth_portal.validators import rnokpp_check_digit
 from registry.models import (
     ApplicationCheck,
@@ -264,11 +265,33 @@ REFUSALS = {
 }
 
 
-@pytest.mark.parametrize("name", REFUSALS)
+SIGNATURE_REFUSALS = {name: case for name, case in REFUSALS.items() if case[2] == "SIGNATURE"}
+CHECK_REFUSALS = {name: case for name, case in REFUSALS.items() if case[2] != "SIGNATURE"}
+
+
+@pytest.mark.parametrize("name", SIGNATURE_REFUSALS)
+def test_a_signature_refusal_stores_nothing_and_mails_nobody(registration, pki, run_on_commit, outbox, name):
+    """A bad signature, or one not made by the head, is refused at its path before anything is stored:
+    nobody is mailed (the head named in the payload never signed anything)."""
+    case, record, _step, code, field = SIGNATURE_REFUSALS[name]
+    registration.register_clinic(**record)
+    submission = case(registration, pki)
+    with pytest.raises(ValidationError) as error:
+        run_on_commit(
+            registration_application_submit, signed_envelope=submission["envelope"], data=submission["data"]
+        )
+    assert code in [item.code for item in error.value.error_dict[field]]
+    assert not RegistrationApplication.objects.exists()
+    assert created() == NOTHING
+    assert outbox == []
+    assert not Email.objects.exists()
+
+
+@pytest.mark.parametrize("name", CHECK_REFUSALS)
 def test_each_refusal_rejects_with_its_reason_and_leaves_nothing_behind(
     registration, pki, run_on_commit, outbox, name
 ):
-    case, record, step, code, field = REFUSALS[name]
+    case, record, step, code, field = CHECK_REFUSALS[name]
     if record is not None:
         registration.register_clinic(**record)
     submission = case(registration, pki)
@@ -287,7 +310,7 @@ def test_each_refusal_rejects_with_its_reason_and_leaves_nothing_behind(
     assert steps(application) == expected_steps
     assert application.checks.get(step=step).details == application.reasons
     assert created() == NOTHING
-    # The received email, then the rejection with the reason and the status link.
+    # The received email, then the rejection with the reason and the status link: the signer is the head.
     assert len(outbox) == 2
     rejection = outbox[1].body
     assert application.reasons[0]["message"] in rejection
@@ -296,17 +319,19 @@ def test_each_refusal_rejects_with_its_reason_and_leaves_nothing_behind(
 
 def test_several_signer_problems_are_reported_together(registration, pki, run_on_commit):
     registration.register_clinic()
-    application, _token = submit(
-        registration,
-        pki,
-        run_on_commit,
-        signer=pki.person(drfo="2904501273", surname="Коваль", edrpou="14360570"),
-    )
-    assert [reason["code"] for reason in application.reasons] == [
-        "signer_not_head",
-        "signer_edrpou_mismatch",
-        "signer_surname_mismatch",
-    ]
+    with pytest.raises(ValidationError) as error:
+        submit(
+            registration,
+            pki,
+            run_on_commit,
+            signer=pki.person(drfo="2904501273", surname="Коваль", edrpou="14360570"),
+        )
+    assert {path: [item.code for item in items] for path, items in error.value.error_dict.items()} == {
+        "owner.tax_id": ["signer_not_head"],
+        "edrpou": ["signer_edrpou_mismatch"],
+        "owner.last_name": ["signer_surname_mismatch"],
+    }
+    assert not RegistrationApplication.objects.exists()
 
 
 def test_an_untrusted_certificate_is_refused(registration, pki, run_on_commit, settings, tmp_path):
@@ -318,8 +343,10 @@ def test_an_untrusted_certificate_is_refused(registration, pki, run_on_commit, s
     other_root = ca_create("Somebody Else", key=key_generate("ec"))
     settings.SIGNATURE_CA_BUNDLE = tmp_path / "bundle.pem"
     settings.SIGNATURE_CA_BUNDLE.write_bytes(other_root.certificate.public_bytes(serialization.Encoding.PEM))
-    application, _token = submit(registration, pki, run_on_commit)
-    assert [reason["code"] for reason in application.reasons] == ["unknown_ca"]
+    with pytest.raises(ValidationError) as error:
+        submit(registration, pki, run_on_commit)
+    assert [item.code for item in error.value.error_dict["signed_legal_entity_request"]] == ["unknown_ca"]
+    assert not RegistrationApplication.objects.exists()
     assert created() == NOTHING
 
 

@@ -83,7 +83,8 @@ def test_status_page_while_the_checks_wait_refreshes_itself(client, registration
     html = response.content.decode()
     assert '<meta http-equiv="refresh" content="5">' in html
     assert "Ми перевіряємо вашу заявку" in main_html(response)
-    assert "Перевірок ще не було" in main_html(response)
+    # The signature was checked at submission; the other checks are still to come.
+    assert re.findall(r'<span class="check-step">([^<]+)</span>', main_html(response)) == ["Підпис"]
 
 
 def test_status_page_of_a_rejected_application_gives_the_reasons_and_a_way_to_correct(

@@ -12,9 +12,9 @@ from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import escape
 
+from ehealth_portal.models import Email
 from registry.forms import DATA_STEPS, wizard_payload, wizard_step_data
 from registry.models import (
-    ApplicationCheck,
     DictionaryValue,
     Division,
     EmployeeRequest,
@@ -403,15 +403,30 @@ def test_a_signature_over_other_content_is_refused_at_the_signature_check(
         signature=SimpleUploadedFile("application.p7s", signature),
         document_sha256=hashlib.sha256(document).hexdigest(),
     )
-    application = RegistrationApplication.objects.get()
-    assert application.status == RegistrationApplication.Status.REJECTED
-    check = application.checks.get()
-    assert (check.step, check.outcome) == ("SIGNATURE", ApplicationCheck.Outcome.FAILED)
-    assert not LegalEntity.objects.exists() and not Party.objects.exists()
-    assert [reason["code"] for reason in application.reasons] == ["signed_content_differs"]
-    html = main_html(wizard.get(response.url))
-    assert application.reasons[0]["message"] in html
-    assert "Виправити та подати знову" in html
+    # Refused at the signature field: nothing stored, nobody mailed, the review shown again.
+    assert response.status_code == 200
+    assert "signature" in response.context["form"].errors
+    with translation.override("uk"):
+        message = str(REASON_MESSAGES["signed_content_differs"])
+    assert escape(message) in main_html(response)
+    assert stored_nothing() and not Email.objects.exists()
+
+
+def test_a_key_of_someone_other_than_the_head_is_refused_at_the_signature_field(
+    wizard, pki, registration, django_capture_on_commit_callbacks
+):
+    registration.register_clinic()
+    fill_steps(wizard, head={"first_name": "Ольга"})  # the key is Олена's
+    document = review_document(wizard)
+    response = submit(
+        wizard,
+        django_capture_on_commit_callbacks,
+        signature=SimpleUploadedFile("application.p7s", pki.sign(pki.person(), document)),
+        document_sha256=hashlib.sha256(document).hexdigest(),
+    )
+    assert response.status_code == 200
+    assert "signature" in response.context["form"].errors
+    assert stored_nothing() and not Email.objects.exists()
 
 
 def test_both_signatures_at_once_are_refused(wizard, pki, django_capture_on_commit_callbacks):
@@ -506,8 +521,7 @@ def test_payload_rules_that_fail_on_review_are_listed_and_nothing_can_be_signed(
 def test_correct_and_submit_again_reopens_the_wizard_with_the_previous_data(
     wizard, pki, registration, django_capture_on_commit_callbacks
 ):
-    registration.register_clinic()
-    fill_steps(wizard, head={"first_name": "Ольга"})  # not the signer: rejected
+    fill_steps(wizard, facility={"public_name": "Демо"})  # the clinic is not in the register yet: rejected
     document = review_document(wizard)
     response = submit(
         wizard,
@@ -520,10 +534,11 @@ def test_correct_and_submit_again_reopens_the_wizard_with_the_previous_data(
 
     response = wizard.get(reverse("registry:register") + f"?correct={token}")
     assert response.url == step_url("facility")
-    head = wizard.get(step_url("head")).context["wizard"]["form"]
-    assert head.is_bound and head.is_valid() and head.cleaned_data["first_name"] == "Ольга"
+    facility = wizard.get(step_url("facility")).context["wizard"]["form"]
+    assert facility.is_bound and facility.is_valid() and facility.cleaned_data["public_name"] == "Демо"
     assert review_document(wizard) == document  # same data, a new signature needed
-    post_step(wizard, "head")  # the correction
+    registration.register_clinic()  # meanwhile the register has the clinic
+    post_step(wizard, "facility", {**STEPS["facility"], "public_name": "Демо Центр"})  # the correction
     corrected = review_document(wizard)
     submit(
         wizard,
