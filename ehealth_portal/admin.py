@@ -11,6 +11,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from .models import ApiKey, Email, User
+from .redaction import redact_token_urls
 
 
 def pretty_json(value) -> str:
@@ -74,7 +75,29 @@ class EmailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status"]
     search_fields = ["to", "subject"]
-    readonly_fields = [f.name for f in Email._meta.fields]
+    # The bodies are shown with their token links redacted: an operator never sees a working link.
+    fields = [
+        "to",
+        "subject",
+        "text_body_redacted",
+        "html_body_redacted",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "body_redacted_at",
+        "created_by",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("text"))
+    def text_body_redacted(self, obj):
+        return format_html("<pre>{}</pre>", redact_token_urls(obj.text_body))
+
+    @admin.display(description=_("HTML"))
+    def html_body_redacted(self, obj):
+        return format_html("<pre>{}</pre>", redact_token_urls(obj.html_body))
 
     def has_add_permission(self, request):
         return False

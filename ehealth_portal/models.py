@@ -79,6 +79,8 @@ class Email(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # When the purge removed the tokens of its links (EMAIL_BODY_RETENTION_HOURS after creation).
+    body_redacted_at = models.DateTimeField(_("links redacted"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Email
+from .redaction import redact_token_urls
 from .tasking import enqueue_on_commit
 
 MAX_EMAIL_ATTEMPTS = 5
@@ -69,3 +70,30 @@ def email_pending_ids(*, older_than: timedelta = timedelta(minutes=5)) -> list[i
             :500
         ]
     )
+
+
+def email_bodies_redact(*, batch_size: int = 500) -> int:
+    """Remove the tokens from the links of sent and failed messages past EMAIL_BODY_RETENTION_HOURS.
+
+    Recipient, subject, status and times stay for the audit; pending messages are never touched (they
+    must go out with working links). Idempotent: a redacted message is marked and not selected again.
+    """
+    cutoff = timezone.now() - timedelta(hours=settings.EMAIL_BODY_RETENTION_HOURS)
+    due = Email.objects.filter(
+        status__in=[Email.Status.SENT, Email.Status.FAILED],
+        created_at__lt=cutoff,
+        body_redacted_at__isnull=True,
+    ).order_by("pk")
+    redacted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(due.select_for_update(skip_locked=True).only("text_body", "html_body")[:batch_size])
+            now = timezone.now()
+            for email in batch:
+                email.text_body = redact_token_urls(email.text_body)
+                email.html_body = redact_token_urls(email.html_body)
+                email.body_redacted_at = now
+            Email.objects.bulk_update(batch, ["text_body", "html_body", "body_redacted_at"])
+        redacted += len(batch)
+        if len(batch) < batch_size:
+            return redacted

@@ -12,3 +12,8 @@ def email_send(email_id: int) -> None:
 def email_send_pending() -> None:
     for email_id in services.email_pending_ids():
         email_send.delay(email_id)
+
+
+@shared_task
+def email_bodies_redact() -> None:
+    services.email_bodies_redact()
