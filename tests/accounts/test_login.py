@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import translation
 
-from .helpers import PASSWORD, main_html, sign_in, signed_in_user_id
+from .helpers import PASSWORD, create_account, main_html, sign_in, signed_in_user_id
 
 
 def uk_error(code: str) -> str:
@@ -63,23 +63,75 @@ def test_unknown_email_gets_the_same_error_as_a_wrong_password(client, user):
     assert uk_error("email_password_mismatch") in main_html(response)
 
 
-def test_too_many_failures_lock_the_account_even_with_the_right_password(client, user):
-    # The per-account part of ACCOUNT_RATE_LIMITS["login_failed"], e.g. "10/m/ip,5/5m/key" -> 5.
-    allowed = int(re.search(r"(\d+)/[^,/]+/key", settings.ACCOUNT_RATE_LIMITS["login_failed"]).group(1))
-    for _ in range(allowed):
-        response = sign_in(client, user.email, "guessing-again")
+def rate_amount(action: str, per: str) -> int:
+    """The amount of ACCOUNT_RATE_LIMITS[action]'s rate per `per`, e.g. "10/m/ip,5/5m/key" -> key: 5."""
+    return int(re.search(rf"(\d+)/[^,/]+/{per}", settings.ACCOUNT_RATE_LIMITS[action]).group(1))
+
+
+def refused_as_too_many(response) -> bool:
+    return (
+        response.status_code in (200, 429)
+        and uk_error("too_many_login_attempts") in response.content.decode()
+    )
+
+
+ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
+
+
+def test_guessing_from_one_address_stops_that_address_but_not_the_owner(user):
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for _ in range(rate_amount("login_failed", "key")):
+        response = sign_in(attacker, user.email, "guessing-again")
         assert uk_error("email_password_mismatch") in main_html(response)
 
-    response = sign_in(client, user.email, PASSWORD)
-    assert response.status_code in (200, 429)
-    assert uk_error("too_many_login_attempts") in response.content.decode()
-    assert signed_in_user_id(client) is None
+    # The attacker is stopped, even with the right password...
+    assert refused_as_too_many(sign_in(attacker, user.email, PASSWORD))
+    assert signed_in_user_id(attacker) is None
     assert authenticated_sessions() == []
 
-    # From another address too: the limit is per account, not per client.
-    other = Client(REMOTE_ADDR="192.0.2.77")
-    assert uk_error("too_many_login_attempts") in sign_in(other, user.email, PASSWORD).content.decode()
-    assert signed_in_user_id(other) is None
+    # ...while the owner, from their own address, signs in.
+    owner = Client(REMOTE_ADDR=OWNER)
+    response = sign_in(owner, user.email, PASSWORD)
+    assert response.status_code == 302
+    assert signed_in_user_id(owner) == str(user.pk)
+    assert refused_as_too_many(sign_in(attacker, user.email, PASSWORD))
+
+
+def test_one_address_guessing_across_many_accounts_is_stopped(user):
+    accounts = [create_account(f"doctor{n}@clinic.example") for n in range(rate_amount("login_failed", "ip"))]
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for account in accounts:  # one guess per account: no account's own limit is reached
+        assert uk_error("email_password_mismatch") in main_html(
+            sign_in(attacker, account.email, "Password123!")
+        )
+
+    assert refused_as_too_many(sign_in(attacker, user.email, PASSWORD))
+    assert signed_in_user_id(attacker) is None
+    owner = Client(REMOTE_ADDR=OWNER)
+    assert sign_in(owner, user.email, PASSWORD).status_code == 302
+    assert signed_in_user_id(owner) == str(user.pk)
+
+
+def test_guessing_spread_over_many_addresses_locks_the_account(user):
+    per_address = rate_amount("login_failed", "key")
+    account_wide = rate_amount("login_failed_account", "key")
+    assert account_wide > per_address * 12  # one address (5 per 5 minutes) never reaches it in an hour
+    for n in range(account_wide):
+        attacker = Client(REMOTE_ADDR=f"203.0.113.{n // per_address + 1}")  # each address: its limit
+        assert uk_error("email_password_mismatch") in main_html(sign_in(attacker, user.email, "guess-again"))
+
+    owner = Client(REMOTE_ADDR=OWNER)
+    assert refused_as_too_many(sign_in(owner, user.email, PASSWORD))
+    assert signed_in_user_id(owner) is None
+    assert authenticated_sessions() == []
+
+
+def test_a_successful_sign_in_does_not_count_as_a_failure(user):
+    owner = Client(REMOTE_ADDR=OWNER)
+    for _ in range(rate_amount("login_failed", "key") + 1):
+        assert sign_in(owner, user.email, PASSWORD).status_code == 302
+        owner.post("/accounts/logout/")
+    assert signed_in_user_id(owner) is None
 
 
 def test_sign_out_asks_for_confirmation_on_get(client, user):
