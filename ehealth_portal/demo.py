@@ -1,11 +1,14 @@
 """Demo data for development: an operator account and a development PKI with demo key files.
 
-Only for DEBUG: the operator's password is published in the README.
+Only for DEBUG: the operator's password and authenticator secret are published in the README.
 """
 
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.utils import encrypt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -15,6 +18,9 @@ from .signatures.devpki import DEFAULT_PASSWORD, DevPki
 
 OPERATOR_EMAIL = "operator@ehealth.localhost"
 OPERATOR_PASSWORD = "demo-operator-2026"
+# Operators must have a second factor (ehealth_portal.mfa): the demo operator's authenticator app is
+# this published, development-only secret (add it to an app, or run `manage.py totp_code EMAIL`).
+OPERATOR_TOTP_SECRET = "EHEALTHDEMOOPERATORTOTPDEVONLY22"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ def operator_ensure() -> User:
     EmailAddress.objects.update_or_create(
         user=user, email=OPERATOR_EMAIL, defaults={"verified": True, "primary": True}
     )
+    Authenticator.objects.update_or_create(
+        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": encrypt(OPERATOR_TOTP_SECRET)}}
+    )
+    RecoveryCodes.activate(user)  # kept if they exist
     return user
 
 

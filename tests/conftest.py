@@ -1,4 +1,7 @@
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +40,14 @@ def _isolated_caches(settings):
             cache.clear()
 
 
+@pytest.fixture
+def admin_user(db):
+    """pytest-django's `admin_user` (and so `admin_client`), with the second factor operators must have."""
+    from tests.factories import SuperuserFactory
+
+    return SuperuserFactory(email="admin@example.com")
+
+
 def missing_in_ci(reason: str):
     """Skip on a developer's machine without the service; in CI a missing service is a failure."""
     if IN_CI:
@@ -53,6 +64,48 @@ def _database_url(database: dict) -> str:
 WORKER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "ehealth-test-worker.log"
 
 
+def worker_start(name: str, log, *options: str) -> tuple[subprocess.Popen, str]:
+    """Start a Celery worker process on the broker, reading the test database; (process, node name)
+    once it answers. Its own session: a test may kill it with its pool children (os.killpg)."""
+    from django.db import connection
+
+    node = f"{name}@{socket.gethostname()}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_CONN_MAX_AGE": "0",
+        "DJANGO_SETTINGS_MODULE": "ehealth_portal.test_settings",
+        "EHEALTH_TEST_WORKER": "1",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ehealth_portal",
+            "worker",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            f"--hostname={node}",
+            *options,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not celery_app.control.ping(destination=[node], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    return worker, node
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real Celery worker process on the Redis broker, reading the test database."""
@@ -65,41 +118,11 @@ def celery_worker(django_db_setup, django_db_blocker):
         missing_in_ci(
             "the worker tests need DATABASE_URL=postgres://... (the worker reads the test database)"
         )
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "DJANGO_SETTINGS_MODULE": "ehealth_portal.test_settings",
-        "EHEALTH_TEST_WORKER": "1",
-    }
     celery_app.conf.broker_url = broker
     with celery_app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
     log = open(WORKER_LOG, "w")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ehealth_portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname=test-worker@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while not celery_app.control.ping(timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    worker, _node = worker_start("test-worker", log, "--pool=solo")
     yield worker
     worker.terminate()
     worker.wait(timeout=30)

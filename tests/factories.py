@@ -10,7 +10,24 @@ from registry.models import Dictionary, DictionaryValue, GlobalParameter
 # --- Accounts -------------------------------------------------------------------------------------
 
 
+# Every staff account the factories make has an authenticator app with this secret (the portal lets
+# operators in only with a second factor); tests compute its current code with tests.accounts.helpers.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def second_factor_enrol(user, secret: str = TOTP_SECRET):
+    """An authenticator app (TOTP) with `secret` and recovery codes, as allauth's enrolment leaves them."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    return user
+
+
 class UserFactory(factory.django.DjangoModelFactory):
+    """A user; a staff one also gets a second factor (TOTP_SECRET) unless `second_factor=False`."""
+
     class Meta:
         model = get_user_model()
         django_get_or_create = ["email"]
@@ -18,6 +35,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = factory.django.Password("correct-horse-battery-staple")
+
+    @factory.post_generation
+    def second_factor(user, create, extracted, **kwargs):
+        from allauth.mfa.models import Authenticator
+
+        staff = user.is_staff or user.is_superuser
+        if (
+            create
+            and staff
+            and extracted is not False
+            and not Authenticator.objects.filter(user=user).exists()
+        ):
+            second_factor_enrol(user)
 
 
 class SuperuserFactory(UserFactory):

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qs, urlsplit
 
-from .helpers import PASSWORD, sign_in, signed_in_user_id
+from .helpers import PASSWORD, sign_in, signed_in_user_id, totp_code
 
 
 def test_operator_is_sent_to_the_portal_login_and_lands_in_the_admin(client, operator):
@@ -14,8 +14,10 @@ def test_operator_is_sent_to_the_portal_login_and_lands_in_the_admin(client, ope
     next_url = parse_qs(urlsplit(login_url).query)["next"][0]
     assert next_url.startswith("/admin/")
     response = client.post(
-        "/accounts/login/", {"login": operator.email, "password": PASSWORD, "next": next_url}, follow=True
+        "/accounts/login/", {"login": operator.email, "password": PASSWORD, "next": next_url}
     )
+    assert response["Location"] == "/accounts/2fa/authenticate/"  # then the authenticator code
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()}, follow=True)
     assert response.redirect_chain[-1][0] == "/admin/"
     assert response.status_code == 200
     assert "admin/index.html" in [t.name for t in response.templates]

@@ -35,7 +35,8 @@ def activate_totp(client) -> str:
     return secret
 
 
-def test_operator_activates_totp_and_then_sign_in_needs_the_code(client, operator):
+def test_operator_activates_totp_and_then_sign_in_needs_the_code(client, new_operator):
+    operator = new_operator
     sign_in(client, operator.email)
     secret = activate_totp(client)
     assert Authenticator.objects.filter(user=operator, type=Authenticator.Type.TOTP).exists()
@@ -66,7 +67,8 @@ def test_operator_activates_totp_and_then_sign_in_needs_the_code(client, operato
     assert signed_in_user_id(another) is None
 
 
-def test_mfa_pages_render_in_the_portal_layout(client, operator):
+def test_mfa_pages_render_in_the_portal_layout(client, new_operator):
+    operator = new_operator
     sign_in(client, operator.email)
     index = client.get("/accounts/2fa/")
     assert index.status_code == 200

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from ehealth_portal.signatures.devpki import DEFAULT_PASSWORD, DevPki
 from monitoring.models import Appeal, CnapSystem, JoiningApplication, PullRun
-from tests.accounts.helpers import PASSWORD, create_account
+from tests.accounts.helpers import PASSWORD, create_account, totp_code
 from tests.monitoring.simulator_fixtures import SIM_LOGIN, SIM_PASSWORD, cnap_simulator  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,6 +65,8 @@ def test_a_cnap_joins_is_pulled_and_its_quality_is_shown(page, screenshot, offic
     page.goto(f"/admin/monitoring/joiningapplication/{application.pk}/change/")
     page.get_by_label("Електронна пошта").fill("operator@example.com")
     page.get_by_label("Пароль", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Увійти").click()
+    page.get_by_label("Код").fill(totp_code())  # the authenticator app's code (the factory's secret)
     page.get_by_role("button", name="Увійти").click()
     page.get_by_role("link", name=re.compile("Підключити систему")).click()
     page.get_by_label("Базова адреса (URL)", exact=False).fill(endpoint)

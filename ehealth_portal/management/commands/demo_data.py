@@ -1,7 +1,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from ehealth_portal.demo import OPERATOR_PASSWORD, demo_data_load
+from ehealth_portal.demo import OPERATOR_PASSWORD, OPERATOR_TOTP_SECRET, demo_data_load
 
 
 class Command(BaseCommand):
@@ -14,6 +14,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         operator = loaded["operator"]
         self.stdout.write(f"Operator: {operator.email} / {OPERATOR_PASSWORD}  (http://127.0.0.1:8000/admin/)")
+        self.stdout.write(
+            f"Operator's authenticator app secret: {OPERATOR_TOTP_SECRET}  "
+            f"(or the current code: manage.py totp_code {operator.email})"
+        )
         self.stdout.write(f"Trust bundle: {loaded['pki'].bundle}")
         for key in loaded["keys"].values():
             person = key["person"]
