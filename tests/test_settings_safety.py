@@ -21,7 +21,8 @@ def load_settings(**env):
     code = (
         "import json; from ehealth_portal import settings as s; "
         "print(json.dumps({k: getattr(s, k) for k in ['DEBUG', 'ALLOWED_HOSTS', 'SESSION_COOKIE_SECURE', "
-        "'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', 'CELERY_TASK_ALWAYS_EAGER']}))"
+        "'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', 'CELERY_TASK_ALWAYS_EAGER', "
+        "'MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN']}))"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
 
@@ -34,6 +35,7 @@ def test_production_is_the_default():
     assert values["ALLOWED_HOSTS"] == []
     assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SECURE_SSL_REDIRECT"]
     assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN"] is False  # security keys only over HTTPS
 
 
 def test_production_refuses_to_start_without_a_secret_key():
