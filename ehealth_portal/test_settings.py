@@ -30,3 +30,4 @@ WHITENOISE_USE_FINDERS = True
 MONITORING_ALLOW_PRIVATE_TARGETS = True  # the CNAP simulator listens on loopback
 MONITORING_PULL_RETRY_BACKOFF = 0
 MONITORING_PULL_BUSY_DELAY = 1
+MONITORING_PULL_LEASE_SECONDS = 3  # a killed worker's run is taken over within seconds

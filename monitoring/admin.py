@@ -448,6 +448,7 @@ class PullRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "requested_by",
         "created_at",
         "started_at",
+        "lease_expires_at",
         "finished_at",
         "duration_display",
         "attempts",

@@ -307,6 +307,9 @@ class PullRun(models.Model):
     # When its task was last queued: the recovery sweep tells a lost message from a run waiting its turn.
     queued_at = models.DateTimeField(_("last queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # The running attempt renews this while it lives; once it has passed, the worker is taken for dead
+    # and another worker may take the run over.
+    lease_expires_at = models.DateTimeField(_("held until"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

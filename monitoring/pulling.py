@@ -5,13 +5,15 @@ a failure on page 3 keeps pages 1-2 and a later pull (re-asking the same window)
 Network errors, timeouts, 429 and 5xx are retried with backoff; anything else fails the run at once.
 """
 
+import contextlib
 import datetime
 import logging
+import threading
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -43,6 +45,14 @@ class PullBusy(Exception):
 
     def __init__(self, run_id: int):
         super().__init__(f"pull run {run_id}: another run of its system is running")
+        self.run_id = run_id
+
+
+class LeaseLost(Exception):
+    """Another worker has taken the run over (this attempt's lease ran out): this attempt stops."""
+
+    def __init__(self, run_id: int):
+        super().__init__(f"pull run {run_id}: taken over by another worker")
         self.run_id = run_id
 
 
@@ -161,7 +171,8 @@ def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
 @transaction.atomic
 def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
     """Queue again the runs nothing will execute: a QUEUED or RETRYING run whose task message was lost,
-    a RUNNING run whose worker died. The claim keeps each run single if the old message turns up."""
+    a RUNNING run whose lease ran out (its worker died). The claim keeps each run single if the old
+    message turns up."""
     from .tasks import pull_run_execute_task  # tasks import this module
 
     now = now or timezone.now()
@@ -173,7 +184,7 @@ def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
     stale = (
         Q(status=PullRun.Status.QUEUED, queued_at__lt=now - grace)
         | Q(status=PullRun.Status.RETRYING, started_at__lt=now - hard_limit - longest_backoff - grace)
-        | Q(status=PullRun.Status.RUNNING, started_at__lt=now - hard_limit)
+        | _lease_expired(now)
     )
     run_ids = list(
         PullRun.objects.filter(stale).exclude(trigger=PullRun.Trigger.TEST).values_list("pk", flat=True)
@@ -192,24 +203,36 @@ def pull_runs_recover(*, now: datetime.datetime | None = None) -> list[int]:
 CLAIMED, BUSY, LEFT = "claimed", "busy", "left"
 
 
+def _lease_until(now: datetime.datetime) -> datetime.datetime:
+    return now + datetime.timedelta(seconds=settings.MONITORING_PULL_LEASE_SECONDS)
+
+
+def _lease_expired(now: datetime.datetime) -> Q:
+    """RUNNING runs whose attempt stopped renewing its lease: their worker died."""
+    return Q(status=PullRun.Status.RUNNING) & (Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True))
+
+
+def _held_by(run: PullRun) -> Q:
+    """The run for as long as this attempt of it holds it (not finished, not taken over)."""
+    return Q(pk=run.pk, status=PullRun.Status.RUNNING, attempts=run.attempts)
+
+
 @transaction.atomic
 def _claim(run_id: int) -> str:
-    """Mark the run RUNNING for one more attempt: CLAIMED; BUSY while another run of its system is
-    running (a CNAP system is asked one thing at a time); LEFT when it is finished or another worker
-    has it.
+    """Mark the run RUNNING for one more attempt: CLAIMED; BUSY while a live attempt holds it or
+    another run of its system (a CNAP system is asked one thing at a time); LEFT when it is finished.
 
-    A run left RUNNING longer than a task may live belonged to a worker that died: it is taken over,
-    until it has had every attempt it is allowed; then it fails.
+    A RUNNING run whose lease ran out belonged to a worker that died: it is taken over, until it has
+    had every attempt it is allowed; then it fails.
     """
     now = timezone.now()
-    abandoned = now - datetime.timedelta(seconds=run_time_limits()[1])
     system_id = PullRun.objects.filter(pk=run_id).values_list("system_id", flat=True).first()
     if system_id is None:
         return LEFT
     # The system's row lock orders the claims of its runs: of two runs claimed at once, one waits here.
     # NO KEY: the lock must not wait for pages being inserted, which hold a key share of the row.
     _lock_systems(CnapSystem.objects.filter(pk=system_id))
-    dead = Q(status=PullRun.Status.RUNNING, started_at__lt=abandoned)
+    dead = _lease_expired(now)
     if PullRun.objects.filter(dead, pk=run_id, attempts__gt=settings.MONITORING_PULL_RETRIES).update(
         status=PullRun.Status.FAILED,
         finished_at=now,
@@ -219,19 +242,18 @@ def _claim(run_id: int) -> str:
         logger.error("Pull run %s failed: its worker stopped on every attempt", run_id)
         return LEFT
     claimable = Q(status__in=[PullRun.Status.QUEUED, PullRun.Status.RETRYING]) | dead
-    busy = (
-        PullRun.objects.filter(system_id=system_id, status=PullRun.Status.RUNNING, started_at__gte=abandoned)
-        .exclude(pk=run_id)
-        .exists()
-    )
-    if busy:
-        waiting = PullRun.objects.filter(claimable, pk=run_id).update(queued_at=now)
+    held = Q(status=PullRun.Status.RUNNING, lease_expires_at__gte=now)
+    # A live attempt of this run (a message delivered again while its worker lives) or of another run
+    # of the system: the message comes back later, and takes the run over if that attempt has died.
+    if PullRun.objects.filter(held, system_id=system_id).exists():
+        waiting = PullRun.objects.filter(claimable | held, pk=run_id).update(queued_at=now)
         return BUSY if waiting else LEFT
     # One conditional UPDATE: of two workers given the same run, exactly one gets it.
     claimed = PullRun.objects.filter(claimable, pk=run_id).update(
         status=PullRun.Status.RUNNING,
         attempts=F("attempts") + 1,
         started_at=now,
+        lease_expires_at=_lease_until(now),
         finished_at=None,
         # What the attempt received; created/updated add up over attempts (what the run changed).
         pages=0,
@@ -244,6 +266,44 @@ def _claim(run_id: int) -> str:
     return CLAIMED if claimed else LEFT
 
 
+@contextlib.contextmanager
+def _lease_kept(run: PullRun):
+    """Renew the attempt's lease every quarter of it from a thread, whatever the attempt waits for (one
+    slow page may take longer than the lease); a killed worker stops renewing it.
+
+    Only for a committed run: the thread has its own database connection and would wait for the
+    caller's transaction (tests run pulls in one).
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+
+    def renew():
+        try:
+            while not stop.wait(settings.MONITORING_PULL_LEASE_SECONDS / 4):
+                try:
+                    renewed = PullRun.objects.filter(_held_by(run)).update(
+                        lease_expires_at=_lease_until(timezone.now())
+                    )
+                except DatabaseError:  # a hiccup: the next beat tries again within the lease
+                    logger.warning("Pull run %s: the lease could not be renewed", run.pk, exc_info=True)
+                    connection.close()
+                    continue
+                if not renewed:  # finished or taken over: the attempt finds out at its next write
+                    return
+        finally:
+            connection.close()  # the thread's own connection
+
+    beat = threading.Thread(target=renew, name=f"pull-run-{run.pk}-lease", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beat.join(timeout=10)
+
+
 def _lock_systems(systems) -> list[int]:
     """Lock the systems' rows (NO KEY UPDATE, the rows only); their ids in order."""
     return list(
@@ -252,10 +312,12 @@ def _lock_systems(systems) -> list[int]:
 
 
 def pull_run_execute(*, run_id: int) -> PullRun:
-    """Execute one attempt of a queued or retrying run; a finished or running run is left alone.
+    """Execute one attempt of a queued or retrying run, or of a running one whose lease ran out; a
+    finished run is left alone.
 
-    Raises PullRetry when the attempt failed in a retryable way and attempts remain, PullBusy when
-    another run of the same system is running (nothing is asked of the system meanwhile).
+    Raises PullRetry when the attempt failed in a retryable way and attempts remain, PullBusy when a
+    live attempt holds the run or another run of the same system (nothing is asked of the system
+    meanwhile). An attempt whose run was taken over stops without recording anything more.
     """
     from .ingest import appeals_ingest
 
@@ -267,7 +329,7 @@ def pull_run_execute(*, run_id: int) -> PullRun:
     run = PullRun.objects.select_related("system__cnap").get(pk=run_id)
     system = run.system
     if not system.is_active:  # switched off after the run was queued: it is not contacted any more
-        PullRun.objects.filter(pk=run.pk).update(
+        PullRun.objects.filter(_held_by(run)).update(
             status=PullRun.Status.FAILED,
             finished_at=timezone.now(),
             error_code="system_inactive",
@@ -285,24 +347,30 @@ def pull_run_execute(*, run_id: int) -> PullRun:
             ),
         )
     try:
-        pages = fetch_pages(
-            base_url=system.base_url,
-            login=system.login,
-            password=password,
-            start=run.window_start,
-            end=run.window_end,
-        )
-        for page in pages:
-            with transaction.atomic():
-                result = appeals_ingest(system=system, run=run, records=page.records)
-                PullRun.objects.filter(pk=run.pk).update(
-                    pages=F("pages") + 1,
-                    records_received=F("records_received") + len(page.records),
-                    records_created=F("records_created") + result.created,
-                    records_updated=F("records_updated") + result.updated,
-                    records_quarantined=F("records_quarantined") + result.quarantined,
-                    http_status=page.http_status,
-                )
+        with _lease_kept(run):
+            pages = fetch_pages(
+                base_url=system.base_url,
+                login=system.login,
+                password=password,
+                start=run.window_start,
+                end=run.window_end,
+            )
+            for page in pages:
+                with transaction.atomic():
+                    result = appeals_ingest(system=system, run=run, records=page.records)
+                    counted = PullRun.objects.filter(_held_by(run)).update(
+                        pages=F("pages") + 1,
+                        records_received=F("records_received") + len(page.records),
+                        records_created=F("records_created") + result.created,
+                        records_updated=F("records_updated") + result.updated,
+                        records_quarantined=F("records_quarantined") + result.quarantined,
+                        http_status=page.http_status,
+                        lease_expires_at=_lease_until(timezone.now()),
+                    )
+                    if not counted:  # the page is rolled back: the attempt that took over pulls it
+                        raise LeaseLost(run.pk)
+    except LeaseLost:
+        return _run_lost(run)
     except PullError as error:
         return _run_fail(run, _scrubbed(error, password))
     except SoftTimeLimitExceeded:
@@ -330,14 +398,22 @@ def _scrubbed(error: PullError, password: str) -> PullError:
     return error
 
 
-@transaction.atomic
+def _run_lost(run: PullRun) -> PullRun:
+    logger.warning("Pull run %s attempt %d stopped: another worker took the run over", run.pk, run.attempts)
+    run.refresh_from_db()
+    return run
+
+
 def _run_succeed(run: PullRun) -> PullRun:
-    now = timezone.now()
-    # The system's row first, then the run's: the order the claim and the failure path lock them in.
-    CnapSystem.objects.filter(pk=run.system_id).update(
-        last_pull_at=now, last_success_at=now, consecutive_failures=0, is_failing=False
-    )
-    PullRun.objects.filter(pk=run.pk).update(status=PullRun.Status.SUCCEEDED, finished_at=now)
+    with transaction.atomic():
+        now = timezone.now()
+        # The system's row first, then the run's: the order the claim and the failure path lock them in.
+        _lock_systems(CnapSystem.objects.filter(pk=run.system_id))
+        if not PullRun.objects.filter(_held_by(run)).update(status=PullRun.Status.SUCCEEDED, finished_at=now):
+            return _run_lost(run)
+        CnapSystem.objects.filter(pk=run.system_id).update(
+            last_pull_at=now, last_success_at=now, consecutive_failures=0, is_failing=False
+        )
     run.refresh_from_db()
     logger.info("Pull run %s succeeded: %d records in %d pages", run.pk, run.records_received, run.pages)
     return run
@@ -352,7 +428,10 @@ def _run_fail(run: PullRun, error: PullError, *, system_fault: bool = True) -> P
         now = timezone.now()
         _lock_systems(CnapSystem.objects.filter(pk=run.system_id))
         system = CnapSystem.objects.select_related("cnap").get(pk=run.system_id)
-        run.refresh_from_db()
+        held = PullRun.objects.select_for_update().filter(_held_by(run)).first()
+        if held is None:  # taken over: the failure is not this attempt's to record any more
+            return _run_lost(run)
+        run = held
         run.http_status = error.http_status  # None: no answer (network, timeout, refused target)
         run.error_code = error.code
         run.error_message = error.message[:2000]
@@ -401,6 +480,7 @@ def connection_test(*, system: CnapSystem, actor) -> PullRun:
     The system's health counters are not touched: a test is not a pull.
     """
     day = timezone.localdate() - datetime.timedelta(days=1)
+    now = timezone.now()
     run = PullRun.objects.create(
         system=system,
         trigger=PullRun.Trigger.TEST,
@@ -409,7 +489,8 @@ def connection_test(*, system: CnapSystem, actor) -> PullRun:
         window_end=day,
         requested_by=actor,
         attempts=1,
-        started_at=timezone.now(),
+        started_at=now,
+        lease_expires_at=_lease_until(now),  # pulls of the system wait meanwhile
     )
     password = ""
     try:
@@ -418,7 +499,8 @@ def connection_test(*, system: CnapSystem, actor) -> PullRun:
             base_url=system.base_url, login=system.login, password=password, start=day, end=day
         )
         try:
-            page = next(pages)
+            with _lease_kept(run):
+                page = next(pages)
         finally:
             pages.close()  # only the first page: the rest are not asked for
         run.status = PullRun.Status.SUCCEEDED

@@ -19,7 +19,8 @@ def pull_runs_recover_task() -> None:
     pulling.pull_runs_recover()
 
 
-# acks_late: a run whose worker died is delivered again; the claim in pull_run_execute keeps it single.
+# acks_late: a run whose worker died is delivered again; it waits for the dead attempt's lease to run out,
+# then takes the run over (the claim in pull_run_execute keeps it single).
 # The time limits are the run's own: a large window takes longer than the portal's other tasks.
 @shared_task(
     bind=True,
@@ -35,9 +36,9 @@ def pull_run_execute_task(self, run_id: int) -> None:
             pulling.pull_run_execute(run_id=run_id)
             return
         except pulling.PullBusy:
-            logger.info("Pull run %s waits: another run of its system is running", run_id)
+            logger.info("Pull run %s waits: it or another run of its system is running", run_id)
             if not self.request.is_eager:
-                # A new message, not a retry: waiting for the other run uses none of this run's attempts.
+                # A new message, not a retry: waiting for a live attempt uses none of this run's attempts.
                 pull_run_execute_task.apply_async((run_id,), countdown=settings.MONITORING_PULL_BUSY_DELAY)
                 return
             # In-process (no broker: the embedded setup) the other run is in another request: wait here.

@@ -1,12 +1,18 @@
 """Pull runs against the simulated CNAP system in a thread: the whole path through the Celery task."""
 
 import datetime
+import os
+import signal
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from ehealth_portal.celery import app as celery_app
 from monitoring.models import Appeal, CnapSystem, PullRun, QuarantinedRecord
 from monitoring.pulling import (
     PullBusy,
@@ -17,7 +23,8 @@ from monitoring.pulling import (
     pull_runs_schedule,
     run_time_limits,
 )
-from tests.conftest import WORKER_LOG, wait_for
+from monitoring.tasks import pull_run_execute_task
+from tests.conftest import WORKER_LOG, missing_in_ci, wait_for, worker_start
 from tests.factories import CnapSystemFactory, PullRunFactory, UserFactory
 from tests.monitoring import simulator_fixtures
 from tests.monitoring.simulator_fixtures import SIM_PASSWORD
@@ -339,8 +346,32 @@ def test_the_scheduled_task_pulls_every_active_system(
     assert run.records_created == Appeal.objects.count() > 0
 
 
-@pytest.mark.parametrize("status", [PullRun.Status.SUCCEEDED, PullRun.Status.FAILED, PullRun.Status.RUNNING])
-def test_executing_a_finished_or_running_run_again_changes_nothing(cnap_simulator, simulated_system, status):
+def _live(**fields):
+    """A run a live worker is executing: its lease runs well into the future."""
+    now = timezone.now()
+    return PullRunFactory(
+        status=PullRun.Status.RUNNING,
+        attempts=1,
+        started_at=now,
+        lease_expires_at=now + datetime.timedelta(hours=1),
+        **fields,
+    )
+
+
+def _abandoned(**fields):
+    """A run whose worker died a minute into it: the lease ran out long before the run's time limit."""
+    now = timezone.now()
+    fields = {"attempts": 1, **fields}
+    return PullRunFactory(
+        status=PullRun.Status.RUNNING,
+        started_at=now - datetime.timedelta(seconds=90),
+        lease_expires_at=now - datetime.timedelta(seconds=1),
+        **fields,
+    )
+
+
+@pytest.mark.parametrize("status", [PullRun.Status.SUCCEEDED, PullRun.Status.FAILED])
+def test_executing_a_finished_run_again_changes_nothing(cnap_simulator, simulated_system, status):
     run = PullRunFactory(system=simulated_system, status=status, attempts=1, started_at=timezone.now())
 
     again = pull_run_execute(run_id=run.pk)
@@ -349,21 +380,95 @@ def test_executing_a_finished_or_running_run_again_changes_nothing(cnap_simulato
     assert cnap_simulator.requests == 0
 
 
-def test_a_run_abandoned_by_a_dead_worker_is_taken_over(cnap_simulator, simulated_system):
-    long_ago = timezone.now() - datetime.timedelta(seconds=run_time_limits()[1] + 60)
+def test_a_message_for_a_run_a_live_worker_holds_waits_and_changes_nothing(cnap_simulator, simulated_system):
+    run = _live(system=simulated_system)
+
+    with pytest.raises(PullBusy):  # queued again: it takes the run over should that worker die
+        pull_run_execute(run_id=run.pk)
+
+    again = PullRun.objects.get(pk=run.pk)
+    assert (again.status, again.attempts, again.started_at) == (PullRun.Status.RUNNING, 1, run.started_at)
+    assert again.lease_expires_at == run.lease_expires_at
+    assert cnap_simulator.requests == 0
+
+
+def test_a_run_whose_worker_died_is_taken_over_once_its_lease_runs_out(cnap_simulator, simulated_system):
     start, end = _window()
-    run = PullRunFactory(
-        system=simulated_system,
-        status=PullRun.Status.RUNNING,
-        attempts=1,
-        started_at=long_ago,
-        window_start=start,
-        window_end=end,
-    )
+    run = _abandoned(system=simulated_system, window_start=start, window_end=end)
 
     again = pull_run_execute(run_id=run.pk)
 
     assert (again.status, again.attempts) == (PullRun.Status.SUCCEEDED, 2)
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system))
+
+
+@pytest.mark.parametrize("fault", [None, "401", "500"])
+def test_an_attempt_whose_run_was_taken_over_stops_and_records_nothing(
+    cnap_simulator, simulated_system, monkeypatch, fault
+):
+    """A worker that stalled past its lease (not dead after all) must not write over the taker's run."""
+    from monitoring import pulling
+
+    if fault:
+        cnap_simulator.fault(fault)
+    (run,) = pull_run_request(
+        system=simulated_system, window_start=_window()[0], window_end=_window()[1], trigger="MANUAL"
+    )
+    real = pulling.fetch_pages
+
+    def taken_over_meanwhile(**kwargs):
+        PullRun.objects.filter(pk=run.pk).update(
+            attempts=F("attempts") + 1, lease_expires_at=timezone.now() + datetime.timedelta(hours=1)
+        )
+        yield from real(**kwargs)
+
+    monkeypatch.setattr(pulling, "fetch_pages", taken_over_meanwhile)
+
+    stopped = pull_run_execute(run_id=run.pk)
+
+    assert (stopped.status, stopped.attempts, stopped.pages, stopped.error_code) == (
+        PullRun.Status.RUNNING,
+        2,
+        0,
+        "",
+    )
+    assert not Appeal.objects.exists()
+    system = CnapSystem.objects.get(pk=simulated_system.pk)
+    assert (system.last_pull_at, system.last_success_at, system.consecutive_failures) == (None, None, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_workers_taking_over_a_run_at_once_one_wins(cnap_simulator, simulated_system):
+    if connection.vendor != "postgresql":
+        missing_in_ci("real concurrent transactions need DATABASE_URL=postgres://...")
+    start, end = _window()
+    run = _abandoned(system=simulated_system, window_start=start, window_end=end)
+    together = threading.Barrier(2)
+    outcomes = []
+
+    def take_over():
+        together.wait()
+        try:
+            outcomes.append(pull_run_execute(run_id=run.pk).status)
+        except PullBusy:
+            outcomes.append("busy")
+        finally:
+            connection.close()
+
+    takers = [threading.Thread(target=take_over) for _ in range(2)]
+    for taker in takers:
+        taker.start()
+    for taker in takers:
+        taker.join()
+
+    # The loser found the winner holding the run (busy) or, later, the run finished (left as it is).
+    assert sorted(outcomes) in (["SUCCEEDED", "SUCCEEDED"], ["SUCCEEDED", "busy"])
+    done = PullRun.objects.get(pk=run.pk)
+    assert (done.status, done.attempts) == (PullRun.Status.SUCCEEDED, 2)
+    expected = _expected(cnap_simulator, simulated_system)
+    assert done.records_received == Appeal.objects.count() == len(expected)
+    pages = -(-len(expected) // cnap_simulator.page_size)
+    assert cnap_simulator.requests == pages  # the system was asked once
 
 
 # --- Connection test ----------------------------------------------------------------------------
@@ -431,16 +536,9 @@ def test_runs_whose_task_was_lost_or_whose_worker_died_are_queued_again_and_comp
     stale = now - datetime.timedelta(seconds=settings.MONITORING_PULL_RECOVER_AFTER + 1)
     lost = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
     PullRun.objects.filter(pk=lost.pk).update(created_at=stale, queued_at=stale)
-    abandoned = PullRunFactory(
-        system=simulated_system,
-        status=PullRun.Status.RUNNING,
-        attempts=1,
-        started_at=now - datetime.timedelta(seconds=run_time_limits()[1] + 1),
-        window_start=start,
-        window_end=end,
-    )
+    abandoned = _abandoned(system=simulated_system, window_start=start, window_end=end)
     waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)  # just queued
-    running = PullRunFactory(system=CnapSystemFactory(), status=PullRun.Status.RUNNING, started_at=now)
+    running = _live(system=CnapSystemFactory())
 
     with django_capture_on_commit_callbacks(execute=True):
         recovered = pull_runs_recover(now=now)
@@ -455,13 +553,7 @@ def test_runs_whose_task_was_lost_or_whose_worker_died_are_queued_again_and_comp
 def test_a_run_whose_worker_dies_on_every_attempt_fails_instead_of_being_taken_over_forever(
     cnap_simulator, simulated_system, settings
 ):
-    long_ago = timezone.now() - datetime.timedelta(seconds=run_time_limits()[1] + 60)
-    run = PullRunFactory(
-        system=simulated_system,
-        status=PullRun.Status.RUNNING,
-        attempts=settings.MONITORING_PULL_RETRIES + 1,
-        started_at=long_ago,
-    )
+    run = _abandoned(system=simulated_system, attempts=settings.MONITORING_PULL_RETRIES + 1)
 
     again = pull_run_execute(run_id=run.pk)
 
@@ -477,7 +569,7 @@ def test_a_run_whose_worker_dies_on_every_attempt_fails_instead_of_being_taken_o
 def test_a_run_waiting_for_its_system_is_not_taken_for_a_lost_one(simulated_system, settings):
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=settings.MONITORING_PULL_RECOVER_AFTER + 1)
-    PullRunFactory(system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=now)
+    _live(system=simulated_system)
     waiting = PullRunFactory(system=simulated_system)
     PullRun.objects.filter(pk=waiting.pk).update(created_at=stale, queued_at=stale)
 
@@ -581,9 +673,7 @@ def test_a_real_worker_retries_server_errors_through_the_broker_and_completes(
 
 def test_a_system_is_asked_one_thing_at_a_time(cnap_simulator, simulated_system):
     start, end = _window()
-    PullRunFactory(
-        system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=timezone.now()
-    )
+    _live(system=simulated_system)
     waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
     other_system = PullRunFactory(
         system=CnapSystemFactory(is_active=False), window_start=start, window_end=end
@@ -601,9 +691,7 @@ def test_a_system_is_asked_one_thing_at_a_time(cnap_simulator, simulated_system)
 
 def test_a_waiting_run_goes_ahead_once_the_other_run_is_over(cnap_simulator, simulated_system):
     start, end = _window()
-    other = PullRunFactory(
-        system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=timezone.now()
-    )
+    other = _live(system=simulated_system)
     waiting = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
     with pytest.raises(PullBusy):
         pull_run_execute(run_id=waiting.pk)
@@ -620,9 +708,7 @@ def test_a_waiting_run_goes_ahead_once_the_other_run_is_over(cnap_simulator, sim
 def test_a_real_worker_holds_a_run_back_while_its_system_is_busy_then_pulls(
     real_worker, cnap_simulator, simulated_system
 ):
-    other = PullRunFactory(
-        system=simulated_system, status=PullRun.Status.RUNNING, attempts=1, started_at=timezone.now()
-    )
+    other = _live(system=simulated_system)
     start, end = _window()
     with transaction.atomic():
         (run,) = pull_run_request(
@@ -637,3 +723,53 @@ def test_a_real_worker_holds_a_run_back_while_its_system_is_busy_then_pulls(
     done = wait_for(lambda: PullRun.objects.filter(pk=run.pk, status=PullRun.Status.SUCCEEDED).first())
 
     assert done.attempts == 1
+
+
+DOOMED_QUEUE = "test-doomed-worker"
+
+
+@pytest.fixture
+def doomed_worker(real_worker):
+    """A second worker as in production (prefork), with one child, on a queue of its own: the test kills
+    it. What it queues again goes to the default queue, where the session's worker takes it."""
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(DOOMED_QUEUE)
+    with open(WORKER_LOG.with_name("ehealth-test-worker-doomed.log"), "w") as log:
+        worker, node = worker_start(
+            "doomed-worker", log, "--pool=prefork", "--concurrency=1", f"--queues={DOOMED_QUEUE}"
+        )
+        yield worker, node
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_process_is_killed_is_taken_over_within_seconds(
+    doomed_worker, cnap_simulator, simulated_system, settings
+):
+    worker, node = doomed_worker
+    cnap_simulator.fault("slow", after_pages=1, seconds=30)  # the second page takes half a minute
+    start, end = _window()
+    run = PullRunFactory(system=simulated_system, window_start=start, window_end=end)
+    pull_run_execute_task.apply_async((run.pk,), queue=DOOMED_QUEUE)
+
+    # The second page is slower than the lease: the attempt keeps renewing it meanwhile.
+    wait_for(lambda: PullRun.objects.filter(pk=run.pk, pages=1).exists())
+    time.sleep(settings.MONITORING_PULL_LEASE_SECONDS + 1)
+    running = PullRun.objects.get(pk=run.pk)
+    assert (running.status, running.attempts, running.pages) == (PullRun.Status.RUNNING, 1, 1)
+    assert running.lease_expires_at > timezone.now()
+
+    # The pool child executing it dies (the OOM killer, say); its parent hands the message back.
+    (task,) = celery_app.control.inspect(destination=[node], timeout=2).active()[node]
+    os.kill(task["worker_pid"], signal.SIGKILL)
+    killed = time.monotonic()
+
+    finished = [PullRun.Status.SUCCEEDED, PullRun.Status.FAILED]
+    done = wait_for(lambda: PullRun.objects.filter(pk=run.pk, status__in=finished).first(), timeout=60)
+
+    assert time.monotonic() - killed < settings.MONITORING_PULL_LEASE_SECONDS + 20
+    assert (done.status, done.attempts) == (PullRun.Status.SUCCEEDED, 2)
+    assert Appeal.objects.count() == len(_expected(cnap_simulator, simulated_system)) == done.records_received
+    assert worker.poll() is None  # the worker itself lives on
