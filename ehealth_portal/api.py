@@ -5,18 +5,21 @@ Responses are wrapped as `{meta: {code, url, type, request_id}, data, paging?}`;
 with 422 for validation failures and 409 for status conflicts (reference: ehealth-api.md §1).
 """
 
+import io
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .error_paths import error_paths
+from .json_depth import JSON_MAX_DEPTH, json_too_deep
 
 
 class Envelope(dict):
@@ -49,28 +52,39 @@ class EnvelopeRenderer(JSONRenderer):
         return super().render(payload, accepted_media_type, renderer_context)
 
 
-class PagePagination(BasePagination):
-    """eHealth page paging: `page` from 1, `page_size` 1..100 (default 50)."""
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing a body nested deeper than JSON_MAX_DEPTH before parsing it (a 400)."""
 
-    default_page_size = 50
-    max_page_size = 100
-
-    def _positive_int(self, request, name, default, maximum=None):
-        raw = request.query_params.get(name)
-        if raw is None:
-            return default
-        if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
-            limit = f"1..{maximum}" if maximum else "≥ 1"
-            raise exceptions.ValidationError(
-                {name: [_("Must be a whole number in %(limit)s.") % {"limit": limit}]}
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read()
+        if json_too_deep(body):
+            raise exceptions.ParseError(
+                _("JSON nested deeper than %(depth)s levels.") % {"depth": JSON_MAX_DEPTH}
             )
-        return int(raw)
+        return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
+MAX_PAGE = 2**31 - 1  # keeps the OFFSET within a 64-bit integer on every database
+
+
+class PagingSerializer(serializers.Serializer):
+    """eHealth page paging: `page` from 1, `page_size` 1..100 (default 50); empty means the default."""
+
+    page = serializers.IntegerField(default=1, min_value=1, max_value=MAX_PAGE)
+    page_size = serializers.IntegerField(default=50, min_value=1, max_value=100)
+
+
+class PagePagination(BasePagination):
+    """Pages of a list in the envelope's `paging`; views declare `PagingSerializer` among their parameters."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.page_size = self._positive_int(request, "page_size", self.default_page_size, self.max_page_size)
-        self.page_number = self._positive_int(request, "page", 1)
+        paging = PagingSerializer(data=request.query_params)
+        paging.is_valid(raise_exception=True)
+        self.page_number, self.page_size = paging.validated_data["page"], paging.validated_data["page_size"]
         self.total_entries = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         start = (self.page_number - 1) * self.page_size
+        if start >= self.total_entries:
+            return []
         return list(queryset[start : start + self.page_size])
 
     def get_paginated_response(self, data):
@@ -100,7 +114,12 @@ class PagePagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            },
             {
                 "name": "page_size",
                 "in": "query",
@@ -144,6 +163,7 @@ _ERROR_TYPES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    406: "not_acceptable",
     409: "request_conflict",
     413: "request_too_large",
     415: "unsupported_media_type",
@@ -178,6 +198,9 @@ def exception_handler(exc, context):
         }
     response.data = Envelope(error=error)
     return response
+
+
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def postprocess_envelope(result, generator, request, public):
@@ -239,6 +262,14 @@ def postprocess_envelope(result, generator, request, public):
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            # DRF reads an empty optional query value (`?name=`) as an absent one, as eHealth does.
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+                # DRF's CharField refuses NUL (PostgreSQL cannot store it).
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "string" and not schema.keys() & {"enum", "format", "pattern"}:
+                    schema["pattern"] = NO_NUL_PATTERN
             responses = operation.get("responses", {})
             for code, response in responses.items():
                 content = response.get("content", {}).get("application/json")

@@ -3,15 +3,23 @@ import binascii
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from . import views
+from .api import EnvelopeRenderer
 from .signatures import SignatureError, verify_signature
 
+# Standard base64 with its padding: what `base64.b64decode(validate=True)` accepts.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
+
+@extend_schema_field({"type": "string", "format": "byte", "pattern": BASE64_PATTERN})
 class Base64Field(serializers.CharField):
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
@@ -62,3 +70,42 @@ class DigitalSignatureVerifyApi(APIView):
                 {"signed_content": [serializers.ErrorDetail(str(error.message), code=error.code)]}
             ) from error
         return Response({"content": base64.b64encode(document.content).decode(), **document.as_dict()})
+
+
+class EnvelopeErrorsMixin:
+    """Errors in the API's JSON envelope even where the answer would be YAML or HTML (they cannot render one)."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = EnvelopeRenderer()
+        self.request.accepted_media_type = EnvelopeRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class SchemaApi(EnvelopeErrorsMixin, SpectacularAPIView):
+    pass
+
+
+class SchemaDocsView(EnvelopeErrorsMixin, SpectacularSwaggerView):
+    pass
+
+
+class NotFoundApi(APIView):
+    """The envelope's 404 for a URL under /api/ that names nothing."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # a 404 whatever the Accept header
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound()
+
+
+def page_not_found(request, exception=None):
+    """The site's 404: the API's JSON envelope under /api/, the portal's page elsewhere."""
+    if not request.path_info.startswith("/api/"):
+        return views.page_not_found(request, exception)
+    response = NotFoundApi.as_view()(request)
+    return response.render()  # Django renders only a view's response, not an error handler's

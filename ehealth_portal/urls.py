@@ -3,7 +3,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import apis, views
 
@@ -14,8 +13,8 @@ admin.site.site_header = admin.site.site_title = "eHealth"
 api_patterns = [
     path("", include("registry.api_urls")),
     path("digital_signatures", apis.DigitalSignatureVerifyApi.as_view(), name="digital-signatures"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", apis.SchemaApi.as_view(), name="api-schema"),
+    path("docs/", apis.SchemaDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
@@ -37,5 +36,5 @@ if settings.DEV_OUTBOX_ENABLED:
     ]
 
 handler403 = "ehealth_portal.views.permission_denied"
-handler404 = "ehealth_portal.views.page_not_found"
+handler404 = "ehealth_portal.apis.page_not_found"  # the JSON envelope under /api/
 handler500 = "ehealth_portal.views.server_error"

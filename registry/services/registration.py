@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.json_depth import json_too_deep
 from ehealth_portal.services import email_queue
 from ehealth_portal.signatures import ERROR_MESSAGES as SIGNATURE_ERROR_MESSAGES
 from ehealth_portal.signatures import SignatureError, verify_signature
@@ -176,6 +177,8 @@ def registration_application_submit(
         if data is not None:
             raise ValueError("API applications carry their data in the signature")
         document = _signature_verify(signed_envelope, None)
+        if json_too_deep(document.content):  # the json module would recurse once per level
+            raise _validation_error(ENVELOPE_FIELD, "content_not_json")
         try:
             payload = json.loads(document.content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as error:

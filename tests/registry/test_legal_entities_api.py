@@ -260,7 +260,35 @@ def test_list_filter_by_id_and_bad_filters(client, facility):
         "$.legal_entity_id": ["invalid"],
         "$.status": ["invalid_choice"],
     }
-    assert invalid(client.get(URL, {"page_size": "500"})) == {"$.page_size": ["invalid"]}
+    assert invalid(client.get(URL, {"page_size": "500"})) == {"$.page_size": ["max_value"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "rule"),
+    [
+        ({"page": "99999999999999999999"}, "max_value"),  # was a bigint overflow in the OFFSET (500)
+        ({"page": "²"}, "invalid"),  # a digit to str.isdigit, not to int() (500)
+        ({"page": "1" * 5000}, "max_string_length"),
+        ({"page_size": "0"}, "min_value"),
+    ],
+)
+def test_a_page_out_of_range_is_a_422_on_that_parameter(client, facility, query, rule):
+    assert invalid(client.get(URL, query)) == {f"$.{next(iter(query))}": [rule]}
+
+
+def test_a_page_past_the_last_is_empty_and_the_largest_page_does_not_overflow(client, facility):
+    for page in (2, 2**31 - 1):
+        body = client.get(URL, {"page": page, "page_size": 100}).json()
+        assert body["data"] == []
+        assert body["paging"]["page_number"] == page
+        assert body["paging"]["total_entries"] == 1
+
+
+def test_an_empty_filter_is_no_filter_as_in_ehealth(client, facility):
+    query = dict.fromkeys(["edrpou", "nhs_verified", "status", "settlement", "page", "page_size"], "")
+    body = client.get(URL, query).json()
+    assert [item["id"] for item in body["data"]] == [str(facility.pk)]
+    assert body["paging"]["page_size"] == 50
 
 
 def test_detail_and_not_found(client, facility):
@@ -271,3 +299,19 @@ def test_detail_and_not_found(client, facility):
     missing = client.get(f"{URL}/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404
     assert missing.json()["error"]["type"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["null,null", "nope", f"{'0' * 32}/more", ""])
+def test_an_id_that_is_not_a_uuid_is_the_envelope_404(client, operator, path):
+    response = client.get(f"{URL}/{path}")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["type"] == "not_found"
+
+
+def test_signed_content_nested_too_deep_is_refused_not_a_server_error(client, operator, registration, pki):
+    """Even a valid signature's content is not parsed into a RecursionError."""
+    document = b"[" * 5000 + b"]" * 5000
+    entries = invalid(put(client, pki.openssl_sign(pki.person(), document)))
+    assert entries == {"$.signed_legal_entity_request": ["content_not_json"]}
+    assert not RegistrationApplication.objects.exists()
