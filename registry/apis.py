@@ -2,14 +2,14 @@
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ehealth_portal.api import Conflict, Envelope, PagePagination
+from ehealth_portal.api import Conflict, Envelope, PagePagination, PagingSerializer
 from ehealth_portal.apis import Base64Field
 
 from .models import LegalEntity, RegistrationApplication
@@ -25,7 +25,10 @@ from .services import REASON_MESSAGES, registration_application_submit
 
 
 class DictionaryFilterSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=100, help_text="Exact name, e.g. GENDER.")
+    # Filters are compared as given (no trimming), so a value the schema allows never becomes a blank.
+    name = serializers.CharField(
+        required=False, trim_whitespace=False, max_length=100, help_text="Exact name, e.g. GENDER."
+    )
     # allow_null: without it DRF reads a missing boolean query parameter as False.
     is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
@@ -90,14 +93,15 @@ class LegalEntityUpsertInputSerializer(serializers.Serializer):
 
 
 class LegalEntityFilterSerializer(serializers.Serializer):
-    edrpou = serializers.CharField(required=False, max_length=10)
+    # As in DictionaryFilterSerializer: values are compared as given.
+    edrpou = serializers.CharField(required=False, trim_whitespace=False, max_length=10)
     legal_entity_id = serializers.UUIDField(required=False)
-    type = serializers.CharField(required=False, max_length=20)
-    owner_property_type = serializers.CharField(required=False, max_length=10)
+    type = serializers.CharField(required=False, trim_whitespace=False, max_length=20)
+    owner_property_type = serializers.CharField(required=False, trim_whitespace=False, max_length=10)
     status = serializers.ChoiceField(required=False, choices=LegalEntity.Status.choices)
     nhs_verified = serializers.BooleanField(required=False, allow_null=True, default=None)
     settlement = serializers.CharField(
-        required=False, max_length=100, help_text="Settlement name of an address."
+        required=False, trim_whitespace=False, max_length=100, help_text="Settlement name of an address."
     )
 
 
@@ -199,11 +203,7 @@ class LegalEntityListApi(APIView):
         operation_id="legal_entities_list",
         summary="List legal entities",
         description="Facilities, newest first, with eHealth's filters. Operators only for now.",
-        parameters=[
-            LegalEntityFilterSerializer,
-            OpenApiParameter("page", int, description="From 1."),
-            OpenApiParameter("page_size", int, description="1..100, default 50."),
-        ],
+        parameters=[LegalEntityFilterSerializer, PagingSerializer],
         responses=OpenApiResponse(response=_PAGE, description="A page of legal entities."),
         tags=["legal entities"],
     )

@@ -50,6 +50,9 @@ def test_dictionaries_is_public_for_anonymous_and_signed_in_users(client, dictio
         ("?is_active=true", ["GENDER"]),
         ("?is_active=false", ["OLD_DICTIONARY"]),
         ("?is_active=", ["GENDER", "OLD_DICTIONARY"]),
+        ("?name=", ["GENDER", "OLD_DICTIONARY"]),  # empty is no filter, as in eHealth
+        ("?name=%20GENDER", []),  # taken as given, not trimmed into a refusal
+        ("?name=%09", []),
         ("?name=GENDER&is_active=false", []),
         ("?unknown=1", ["GENDER", "OLD_DICTIONARY"]),
     ],

@@ -1,8 +1,11 @@
 """The public signature check page and POST /api/digital_signatures, on real OpenSSL signatures."""
 
 import base64
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import UserFactory
@@ -10,6 +13,8 @@ from tests.factories import UserFactory
 from .conftest import CONTENT, openssl_sign
 
 pytestmark = pytest.mark.django_db
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
 
 def upload(name, data):
@@ -109,3 +114,21 @@ def test_the_api_refuses_bad_base64_and_anonymous_callers(client):
     )
     assert response.status_code == 422
     assert response.json()["error"]["invalid"][0]["rules"][0]["rule"] == "base64"
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "00", "000", "A===", "AAAA", "AA==", "AAA=", "AAAAAA==", "AA=A", "%%%%"]
+)
+def test_the_schema_declares_exactly_the_base64_the_api_accepts(client, text):
+    """docs/openapi.yaml's pattern for signed_content: what it allows is never refused as bad base64."""
+    pattern = yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["InputRequest"]["properties"][
+        "signed_content"
+    ]["pattern"]
+    client.force_login(UserFactory())
+    response = client.post(
+        "/api/digital_signatures",
+        {"signed_content": text, "signed_content_encoding": "base64"},
+        content_type="application/json",
+    )
+    rules = {rule["rule"] for entry in response.json()["error"]["invalid"] for rule in entry["rules"]}
+    assert ("base64" not in rules) == bool(re.fullmatch(pattern, text))
