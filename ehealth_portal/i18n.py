@@ -92,4 +92,8 @@ ALLAUTH_MSGIDS = (
     gettext_noop("You cannot activate two-factor authentication until you have verified your email address."),
     gettext_noop("You cannot generate recovery codes without having two-factor authentication enabled."),
     gettext_noop("Use authenticator app or code"),
+    gettext_noop("Security Keys"),
+    gettext_noop("Add Security Key"),
+    gettext_noop("Security Key Added"),
+    gettext_noop("Use a security key"),
 )

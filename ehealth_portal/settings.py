@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "ehealth_portal.mfa.StaffSecondFactorMiddleware",  # operators enrol a second factor first
 ]
 
 ROOT_URLCONF = "ehealth_portal.urls"
@@ -135,17 +136,27 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[eHealth] "
-# Failed logins: 5 per 5 minutes per account, 10 per minute per address (allauth's counters in CACHES).
+# Failed logins (allauth's counters in CACHES; ehealth_portal.adapters): 10 a minute per address across
+# accounts and 5 per 5 minutes per account *from one address* ("key" = account + address), so guessing
+# from one address never locks the owner out elsewhere; 100 an hour per account from all addresses
+# together stops guessing spread over many (one address alone reaches at most 60 an hour).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    "login_failed_account": env("LOGIN_ACCOUNT_RATE_LIMIT", default="100/h/key"),
     "reset_password": "20/m/ip,5/m/key",
     "signature_check": "30/m/ip",  # the public signature check page (CPU per request)
     "monitoring_join": "10/m/ip,30/h/ip",  # a CNAP submitting a signed joining application
     "monitoring_regions": "60/m/ip",  # the public regional summary (aggregates a period per request)
     "invitation_accept": "10/m/ip",  # setting a password from an invitation link
+    # Submitting the registration wizard (a signature check each): per address and per head's email.
+    "registration_submit": env("REGISTRATION_SUBMIT_RATE_LIMIT", default="5/m/ip,20/h/ip"),
+    "registration_submit_head": env("REGISTRATION_SUBMIT_HEAD_RATE_LIMIT", default="10/h/key"),
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Operators must enrol an authenticator app or a security key (ehealth_portal.mfa); recovery codes
+# come with either. WebAuthn needs a host name (not an IP address) and HTTPS, except in development.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "eHealth portal"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
@@ -192,8 +203,14 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 
 # --- Email ----------------------------------------------------------------------------------------
 # Every message is stored in the Email table (the outbox) and sent by a task; the backend below
-# delivers it. Development: the console backend, and the outbox page at /dev/outbox/.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# delivers it. Without EMAIL_URL nothing is delivered: one line per message is logged (no body, so no
+# token links in the log) and development reads the message at /dev/outbox/.
+EMAIL_BACKEND = "ehealth_portal.email_backends.OutboxLogBackend"
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+# Sent messages keep their token links this long (a developer opens them at /dev/outbox/); then the
+# hourly purge replaces the tokens with [redacted].
+EMAIL_BODY_RETENTION_HOURS = env.int("EMAIL_BODY_RETENTION_HOURS", default=24)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="eHealth <noreply@ehealth.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -213,6 +230,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis gives a message whose worker vanished (killed whole, not just a pool child) to another worker after
+# this long (s): longer than any task may be held, a pull's included (checked in "CNAP monitoring").
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -223,6 +243,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "send-pending-emails": {
         "task": "ehealth_portal.tasks.email_send_pending",
+        "schedule": 300.0,
+    },
+    "redact-sent-email-bodies": {
+        "task": "ehealth_portal.tasks.email_bodies_redact",
+        "schedule": 3600.0,
+    },
+    "resume-registration-checks": {  # web applications whose check task was lost (broker down)
+        "task": "registry.tasks.registration_applications_resume_task",
         "schedule": 300.0,
     },
     "expire-employee-requests": {
@@ -247,7 +275,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["ehealth_portal.api.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ehealth_portal.api.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "ehealth_portal.api.PagePagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ehealth_portal.api.exception_handler",
@@ -312,6 +340,11 @@ MONITORING_PULL_RUN_TIME_LIMIT = env.int("MONITORING_PULL_RUN_TIME_LIMIT", defau
 MONITORING_PULL_RECOVER_AFTER = env.int("MONITORING_PULL_RECOVER_AFTER", default=1800)
 # A system is asked one thing at a time: a run finding another of its system running waits this long (s).
 MONITORING_PULL_BUSY_DELAY = env.int("MONITORING_PULL_BUSY_DELAY", default=30)
+# A running attempt holds its run for this long (s) and renews the hold every quarter of it; a run whose
+# worker died is taken over once the hold has run out, well before the run's time limit.
+MONITORING_PULL_LEASE_SECONDS = env.int("MONITORING_PULL_LEASE_SECONDS", default=120)
+if not 1 <= MONITORING_PULL_LEASE_SECONDS < MONITORING_PULL_RUN_TIME_LIMIT:
+    raise ImproperlyConfigured("MONITORING_PULL_LEASE_SECONDS is at least 1 and below the run time limit.")
 # The public regional summary is cached per period for this many seconds.
 MONITORING_PUBLIC_CACHE_SECONDS = env.int("MONITORING_PUBLIC_CACHE_SECONDS", default=600)
 MONITORING_PULL_PAGE_CAP = env.int("MONITORING_PULL_PAGE_CAP", default=2000)  # pages in one run
@@ -322,16 +355,34 @@ MONITORING_PULL_PAGE_DEADLINE = env.float("MONITORING_PULL_PAGE_DEADLINE", defau
 MONITORING_PULL_RETRIES = env.int("MONITORING_PULL_RETRIES", default=4)  # network errors and 5xx only
 MONITORING_PULL_RETRY_BACKOFF = env.int("MONITORING_PULL_RETRY_BACKOFF", default=60)  # s, doubled each time
 MONITORING_FAILING_AFTER = env.int("MONITORING_FAILING_AFTER", default=3)  # failed runs in a row
+# A pull's message stays unacknowledged through its retry countdown and its attempt: Redis must not hand
+# it to a second worker meanwhile.
+_longest_backoff = MONITORING_PULL_RETRY_BACKOFF * 2 ** max(MONITORING_PULL_RETRIES - 1, 0)
+_pull_unacked = MONITORING_PULL_RUN_TIME_LIMIT + 60 + _longest_backoff  # s: a retry wait, then a hard limit
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _pull_unacked:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must exceed MONITORING_PULL_RUN_TIME_LIMIT + 60 plus the longest retry backoff."
+    )
 # Production refuses endpoints on private, loopback and link-local addresses (no SSRF into our
 # network); development and tests talk to the loopback simulator.
 MONITORING_ALLOW_PRIVATE_TARGETS = env.bool("MONITORING_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 
 # --- Logging --------------------------------------------------------------------------------------
+# Token links (invitations, status pages, password resets) are redacted by a filter on every handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "ehealth_portal.redaction.RedactTokensFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's defaults give these their own unfiltered handlers (request warnings, runserver's
+        # access log): no handlers here, so they reach the console above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
