@@ -4,7 +4,7 @@ import binascii
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -85,8 +85,8 @@ class SchemaApi(EnvelopeErrorsMixin, SpectacularAPIView):
     pass
 
 
-class SchemaDocsView(EnvelopeErrorsMixin, SpectacularSwaggerView):
-    pass
+class SchemaDocsView(EnvelopeErrorsMixin, SpectacularSwaggerSplitView):
+    """Swagger UI whose init script is a file of its own (/api/docs/?script=): no inline script for the CSP."""
 
 
 class NotFoundApi(APIView):

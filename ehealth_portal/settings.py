@@ -6,9 +6,11 @@ Without DATABASE_URL the portal uses a SQLite file; without CELERY_BROKER_URL ta
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -60,10 +62,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ehealth_portal.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ehealth_portal.i18n.PortalLocaleMiddleware",
+    "ehealth_portal.uploads.RequestBodyLimitMiddleware",  # 413 before anything reads the body
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -71,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ehealth_portal.mfa.StaffSecondFactorMiddleware",  # operators enrol a second factor first
+    "ehealth_portal.cache_outage.CacheOutageMiddleware",  # the cache down: 503, not 500
 ]
 
 ROOT_URLCONF = "ehealth_portal.urls"
@@ -178,6 +183,17 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 SIGNATURE_MAX_BYTES = env.int("SIGNATURE_MAX_BYTES", default=1024 * 1024)
+# Any request body above this is refused with 413 before it is read (ehealth_portal.uploads); file uploads
+# are counted as they arrive too, for bodies without an honest Content-Length. The largest legitimate body:
+# a signature and its detached content (the check page), or an uploaded signature beside one made in the
+# browser, base64 (the wizard's review step, which refuses the pair with its reason), plus form fields.
+# The admin takes no file uploads (register dumps are loaded with `manage.py import_edr`).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=3 * SIGNATURE_MAX_BYTES)
+FILE_UPLOAD_HANDLERS = [
+    "ehealth_portal.uploads.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "uk"
@@ -320,6 +336,26 @@ OWNER_POSITIONS = env.list(
 # Map tiles for the public map and the location picker (Leaflet URL template) and their attribution.
 MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+
+# --- Content Security Policy (django-csp) ---------------------------------------------------------
+# No inline script or event handler anywhere: scripts load only from our own origin (static/ with
+# static/vendor/, and Swagger UI's init script served as a file); data for scripts goes through
+# json_script or data attributes. Images may also come from the map tiles' origin.
+_tiles = urlsplit(MAP_TILE_URL)
+MAP_TILE_ORIGIN = f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}"  # {s} subdomains: a wildcard
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", MAP_TILE_ORIGIN],  # data: the blank favicon, Swagger UI's icons
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Secrets at rest ------------------------------------------------------------------------------
 # Fernet keys, newest first (ehealth_portal.encryption). Development gets a fixed, published key.

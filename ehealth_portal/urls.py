@@ -35,6 +35,7 @@ if settings.DEV_OUTBOX_ENABLED:
         path("dev/outbox/<int:email_id>/", views.dev_outbox_message, name="dev-outbox-message"),
     ]
 
+handler400 = "ehealth_portal.errors.bad_request"  # a body over the size limit: 413
 handler403 = "ehealth_portal.views.permission_denied"
 handler404 = "ehealth_portal.apis.page_not_found"  # the JSON envelope under /api/
 handler500 = "ehealth_portal.views.server_error"

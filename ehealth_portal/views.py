@@ -1,4 +1,5 @@
 from allauth.core.ratelimit import consume_or_429
+from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -39,6 +40,14 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+def request_too_large(request):
+    return render(request, "413.html", {"limit": settings.REQUEST_BODY_MAX_BYTES}, status=413)
+
+
+def service_unavailable(request):
+    return render(request, "503.html", status=503)
 
 
 @requires_csrf_token

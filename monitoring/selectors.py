@@ -5,10 +5,11 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Aggregate, Avg, Count, DateField, F, FloatField, Q
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+
+from ehealth_portal.cache_outage import cached
 
 from .models import Appeal, Cnap, CnapSystem, PullRun, QuarantinedRecord, ServiceVariation
 
@@ -381,14 +382,14 @@ def regional_summary(*, date_from: datetime.date, date_to: datetime.date) -> Qua
     """Per-region figures for the public page: aggregates only, small samples of answers withheld.
 
     Kept in the cache for a while per period: anyone may ask, and each answer aggregates every appeal of
-    the period (appeals arrive in daily pulls, so a few minutes' delay shows nothing stale).
+    the period (appeals arrive in daily pulls, so a few minutes' delay shows nothing stale). Computed
+    without the cache while it is down.
     """
-    key = f"monitoring:regional-summary:{date_from.isoformat()}:{date_to.isoformat()}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = _regional_summary(date_from=date_from, date_to=date_to)
-        cache.set(key, figures, settings.MONITORING_PUBLIC_CACHE_SECONDS)
-    return figures
+    return cached(
+        f"monitoring:regional-summary:{date_from.isoformat()}:{date_to.isoformat()}",
+        settings.MONITORING_PUBLIC_CACHE_SECONDS,
+        lambda: _regional_summary(date_from=date_from, date_to=date_to),
+    )
 
 
 def _regional_summary(*, date_from: datetime.date, date_to: datetime.date) -> QualityFigures:

@@ -8,7 +8,6 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from allauth.core.ratelimit import consume_or_429
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,6 +17,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from ehealth_portal.cache_outage import consume_or_429_read
 
 from ..models import AdministrativeService, Appeal, Cnap
 from ..selectors import (
@@ -346,7 +347,7 @@ REGION_COLUMNS = [
 
 
 def regions(request):
-    if limited := consume_or_429(request, action="monitoring_regions", limit_get=True):  # a GET page
+    if limited := consume_or_429_read(request, action="monitoring_regions"):  # served while the cache is down
         return limited
     default_from, default_to = _last_full_month()
     form = PeriodForm(request.GET, default_from=default_from, default_to=default_to)

@@ -71,7 +71,7 @@ def _trust(settings, pki):
 @pytest.fixture
 def sign(page):
     page.goto("/")
-    page.add_script_tag(path=str(BUNDLE))
+    page.add_script_tag(url="/static/vendor/pkijs/ehealth-sign.js")  # from our origin: the CSP allows it
 
     def sign(p12: bytes, password: str, *, content: bytes = CONTENT, detached: bool = False) -> dict:
         arguments = {
@@ -183,12 +183,13 @@ def test_the_bundle_is_built_from_the_current_source_and_lock_file():
 
 MAP_PAGE = """<!doctype html><html><head>
 <link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css">
-<style>[data-facility-map], [data-location-picker] {{ width: 800px; height: 500px; }}</style>
+<link rel="stylesheet" href="/test-map.css">
 </head><body>{body}
 <script src="/static/vendor/leaflet/leaflet.js"></script>
 <script src="/static/js/{script}"></script>
 </body></html>"""
 TILES = "/map-tiles/{z}/{x}/{y}.png"
+MAP_CSS = "[data-facility-map], [data-location-picker] { width: 800px; height: 500px; }"
 MARKER_AT_CENTRE = """() => {
   const map = document.querySelector("[data-location-picker]").getBoundingClientRect();
   const icon = document.querySelector("[data-location-picker] .leaflet-marker-icon").getBoundingClientRect();
@@ -202,6 +203,8 @@ MARKER_AT_CENTRE = """() => {
 def offline_tiles(page):
     """Tests run offline: the tile server is unreachable, which the maps must survive."""
     page.route("**/map-tiles/**", lambda route: route.abort())
+    # The maps' size, from our origin (the CSP allows no inline style).
+    page.route("**/test-map.css", lambda route: route.fulfill(body=MAP_CSS, content_type="text/css"))
 
 
 def test_a_click_on_the_location_picker_fills_the_coordinates(page, offline_tiles):
