@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .api_cache import CachedJson, RawJSON, conditional_headers, not_modified
 from .error_paths import error_paths
 from .json_depth import JSON_MAX_DEPTH, json_too_deep
 
@@ -32,6 +33,10 @@ class Conflict(exceptions.APIException):
     default_code = "request_conflict"
 
 
+_RAW_PLACEHOLDER = "\x00raw\x00"  # a string no payload contains; JSON writes it as "\u0000raw\u0000"
+_RAW_PLACEHOLDER_JSON = b'"\\u0000raw\\u0000"'
+
+
 class EnvelopeRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         renderer_context = renderer_context or {}
@@ -40,16 +45,23 @@ class EnvelopeRenderer(JSONRenderer):
         if response is None or request is None:
             return super().render(data, accepted_media_type, renderer_context)
         body = data if isinstance(data, Envelope) else Envelope(data=data)
+        raw = body.get("data") if isinstance(body.get("data"), RawJSON) else None
+        is_list = raw.startswith(b"[") if raw is not None else isinstance(body.get("data"), list)
         payload = {
             "meta": {
                 "code": response.status_code,
                 "url": request.build_absolute_uri(),
-                "type": "list" if isinstance(body.get("data"), list) else "object",
+                "type": "list" if is_list else "object",
                 "request_id": getattr(request._request, "request_id", None),
             },
             **body,
         }
-        return super().render(payload, accepted_media_type, renderer_context)
+        if raw is None:
+            return super().render(payload, accepted_media_type, renderer_context)
+        # Pre-rendered data (ehealth_portal.api_cache) goes in as it is, never decoded and encoded again.
+        payload["data"] = _RAW_PLACEHOLDER
+        rendered = super().render(payload, accepted_media_type, renderer_context)
+        return rendered.replace(_RAW_PLACEHOLDER_JSON, raw, 1)
 
 
 class JSONParser(parsers.JSONParser):
@@ -286,3 +298,11 @@ def postprocess_envelope(result, generator, request, public):
                     }
             responses.setdefault("default", {"description": "Error", "content": error_body})
     return result
+
+
+def cached_json_response(request, cached: CachedJson, *, max_age: int = 60):
+    """An envelope around JSON rendered once, with ETag/Last-Modified; 304 when the client has it."""
+    response = not_modified(request, cached, max_age=max_age)
+    if response is None:
+        response = conditional_headers(Response(RawJSON(cached.body)), cached, max_age=max_age)
+    return response

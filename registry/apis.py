@@ -9,15 +9,14 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ehealth_portal.api import Conflict, Envelope, PagePagination, PagingSerializer
+from ehealth_portal.api import Conflict, Envelope, PagePagination, PagingSerializer, cached_json_response
 from ehealth_portal.apis import Base64Field
 
 from .models import LegalEntity, RegistrationApplication
 from .payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
 from .selectors import (
-    dictionary_list,
-    dictionary_values_map,
-    global_parameters_as_dict,
+    dictionary_list_json,
+    global_parameters_json,
     legal_entity_list,
     legal_entity_owner_request,
 )
@@ -34,14 +33,14 @@ class DictionaryFilterSerializer(serializers.Serializer):
 
 
 class DictionarySerializer(serializers.Serializer):
+    """The shape of a listed dictionary (for the schema: the list is rendered by the selectors, cached)."""
+
     name = serializers.CharField()
-    values = serializers.SerializerMethodField(help_text="Active values: key → Ukrainian label.")
+    values = serializers.DictField(
+        child=serializers.CharField(), help_text="Active values: key → Ukrainian label."
+    )
     labels = serializers.ListField(child=serializers.CharField())
     is_active = serializers.BooleanField()
-
-    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
-    def get_values(self, obj) -> dict[str, str]:
-        return dictionary_values_map(dictionary=obj)
 
 
 class DictionaryListApi(APIView):
@@ -59,8 +58,7 @@ class DictionaryListApi(APIView):
     def get(self, request):
         filters = DictionaryFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        dictionaries = dictionary_list(**filters.validated_data)
-        return Response(DictionarySerializer(dictionaries, many=True).data)
+        return cached_json_response(request, dictionary_list_json(**filters.validated_data))
 
 
 class GlobalParameterListApi(APIView):
@@ -78,7 +76,7 @@ class GlobalParameterListApi(APIView):
         tags=["global parameters"],
     )
     def get(self, request):
-        return Response(global_parameters_as_dict())
+        return cached_json_response(request, global_parameters_json())
 
 
 # --- Legal entities (facility registration for MIS, ehealth-api.md §2) ---------------------------

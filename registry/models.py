@@ -9,6 +9,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ehealth_portal.caching import DataVersion, VersionedModel
+
+# Versions of what is cached from these tables (ehealth_portal.caching): every write replaces them.
+REFERENCE_DATA = DataVersion("reference-data")  # dictionaries and global parameters
+PUBLIC_REGISTRY = DataVersion("public-registry")  # what the public list and the map show
+
 dictionary_name_validator = RegexValidator(
     r"\A[A-Z][A-Z0-9_]*\Z", _("Use capital Latin letters, digits and underscores, e.g. LEGAL_FORM.")
 )
@@ -34,8 +40,10 @@ class TermUnit(models.TextChoices):
     YEARS = "YEARS", _("years")
 
 
-class Dictionary(models.Model):
+class Dictionary(VersionedModel):
     """A named list of coded values, as eHealth's `GET /api/dictionaries` returns it."""
+
+    data_version = REFERENCE_DATA
 
     name = models.CharField(_("name"), max_length=100, unique=True, validators=[dictionary_name_validator])
     labels = models.JSONField(
@@ -57,8 +65,10 @@ class Dictionary(models.Model):
         return self.name
 
 
-class DictionaryValue(models.Model):
+class DictionaryValue(VersionedModel):
     """One key of a dictionary with its Ukrainian label. Deactivated values are no longer offered."""
+
+    data_version = REFERENCE_DATA
 
     dictionary = models.ForeignKey(
         Dictionary, on_delete=models.CASCADE, related_name="values", verbose_name=_("dictionary")
@@ -84,11 +94,13 @@ class DictionaryValue(models.Model):
         return f"{self.key} — {self.label}"
 
 
-class GlobalParameter(models.Model):
+class GlobalParameter(VersionedModel):
     """A system-wide setting kept as text, as in eHealth (`GET /api/global_parameters`).
 
     Read it through the typed selectors (`global_parameter_int`, `global_parameter_term`, …).
     """
+
+    data_version = REFERENCE_DATA
 
     name = models.CharField(_("name"), max_length=100, unique=True, validators=[parameter_name_validator])
     value = models.CharField(_("value"), max_length=255)
@@ -180,8 +192,10 @@ class EdrRecord(models.Model):
 # --- Facilities and people --------------------------------------------------------------------------
 
 
-class LegalEntity(models.Model):
+class LegalEntity(VersionedModel):
     """A medical facility (legal entity or sole proprietor) registered by its head."""
+
+    data_version = PUBLIC_REGISTRY
 
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", _("active")
@@ -231,8 +245,10 @@ class LegalEntity(models.Model):
         return self.public_name or self.short_name or self.name
 
 
-class Division(models.Model):
+class Division(VersionedModel):
     """A place of service of a facility; those with coordinates are shown on the public map."""
+
+    data_version = PUBLIC_REGISTRY
 
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", _("active")
@@ -289,7 +305,11 @@ class Party(models.Model):
         return " ".join(filter(None, [self.last_name, self.first_name, self.second_name]))
 
 
-class Employee(models.Model):
+class Employee(VersionedModel):
+    """A person's job at a facility (the head is an OWNER employee)."""
+
+    data_version = PUBLIC_REGISTRY
+
     class Status(models.TextChoices):
         APPROVED = "APPROVED", _("working")
         DISMISSED = "DISMISSED", _("dismissed")

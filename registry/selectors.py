@@ -10,7 +10,10 @@ from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, When
 from django.urls import reverse
 from django.utils import timezone
 
+from ehealth_portal.api_cache import CachedJson
+
 from .models import (
+    REFERENCE_DATA,
     Dictionary,
     DictionaryValue,
     Division,
@@ -27,24 +30,49 @@ OWNER = "OWNER"  # EMPLOYEE_TYPE of a facility's head
 # --- Dictionaries ---------------------------------------------------------------------------------
 
 
-def dictionary_list(*, name: str | None = None, is_active: bool | None = None) -> QuerySet[Dictionary]:
-    """Dictionaries with their active values prefetched as `active_values` (eHealth's list filters)."""
-    queryset = Dictionary.objects.prefetch_related(
-        Prefetch("values", queryset=DictionaryValue.objects.filter(is_active=True), to_attr="active_values")
+def _dictionary_tables() -> dict[str, dict]:
+    """Every dictionary by name with its values in display order: the lookup tables of one version."""
+    tables = {
+        name: {"name": name, "labels": labels, "is_active": is_active, "values": {}, "active": {}}
+        for name, labels, is_active in Dictionary.objects.values_list("name", "labels", "is_active")
+    }
+    rows = DictionaryValue.objects.order_by("dictionary__name", "position", "key").values_list(
+        "dictionary__name", "key", "label", "is_active"
     )
-    if name is not None:
-        queryset = queryset.filter(name=name)
-    if is_active is not None:
-        queryset = queryset.filter(is_active=is_active)
-    return queryset.order_by("name")
+    for name, key, label, is_active in rows:
+        tables[name]["values"][key] = label
+        if is_active:
+            tables[name]["active"][key] = label
+    return tables
 
 
-def dictionary_values_map(*, dictionary: Dictionary) -> dict[str, str]:
-    """`{key: label}` of the active values in display order, as eHealth's `values` object."""
-    values = getattr(dictionary, "active_values", None)
-    if values is None:
-        values = dictionary.values.filter(is_active=True)
-    return {value.key: value.label for value in values}
+def _dictionary(name: str) -> dict | None:
+    return REFERENCE_DATA.memo("dictionaries", _dictionary_tables).get(name)
+
+
+def dictionary_list(*, name: str | None = None, is_active: bool | None = None) -> list[dict]:
+    """Dictionaries as eHealth lists them (`name`, `values` = active key → label, `labels`, `is_active`)."""
+    tables = REFERENCE_DATA.memo("dictionaries", _dictionary_tables)
+    return [
+        {
+            "name": table["name"],
+            "values": table["active"],
+            "labels": table["labels"],
+            "is_active": table["is_active"],
+        }
+        for table in tables.values()
+        if (name is None or table["name"] == name) and (is_active is None or table["is_active"] == is_active)
+    ]
+
+
+def dictionary_list_json(*, name: str | None = None, is_active: bool | None = None) -> CachedJson:
+    """`dictionary_list` rendered once per version of the reference data (the public API's answer)."""
+    if name is not None and _dictionary(name) is None:  # nothing to list: not worth a cache entry
+        return CachedJson.of([])
+    return REFERENCE_DATA.shared(
+        f"dictionaries:{name}:{is_active}",
+        lambda: CachedJson.of(dictionary_list(name=name, is_active=is_active)),
+    )
 
 
 def dictionary_choices(*, name: str) -> list[tuple[str, str]]:
@@ -52,23 +80,20 @@ def dictionary_choices(*, name: str) -> list[tuple[str, str]]:
 
     The dictionary's own `is_active` is only a listing filter, as in eHealth: keys stay usable.
     """
-    return list(
-        DictionaryValue.objects.filter(dictionary__name=name, is_active=True)
-        .order_by("position", "key")
-        .values_list("key", "label")
-    )
+    table = _dictionary(name)
+    return list(table["active"].items()) if table else []
 
 
 def dictionary_value_label(*, name: str, key: str) -> str | None:
     """The label of a key (active or not, so old records still display), or None."""
-    return (
-        DictionaryValue.objects.filter(dictionary__name=name, key=key).values_list("label", flat=True).first()
-    )
+    table = _dictionary(name)
+    return table["values"].get(key) if table else None
 
 
 def dictionary_has_key(*, name: str, key: str) -> bool:
     """Whether `key` is an active value of dictionary `name`: the check for incoming codes."""
-    return DictionaryValue.objects.filter(dictionary__name=name, key=key, is_active=True).exists()
+    table = _dictionary(name)
+    return bool(table) and key in table["active"]
 
 
 # --- Global parameters ----------------------------------------------------------------------------
@@ -101,11 +126,20 @@ class Term:
 
 def global_parameters_as_dict() -> dict[str, str]:
     """All parameters as eHealth's `GET /api/global_parameters` returns them: name → text value."""
-    return dict(GlobalParameter.objects.order_by("name").values_list("name", "value"))
+    return dict(
+        REFERENCE_DATA.memo(
+            "global_parameters",
+            lambda: dict(GlobalParameter.objects.order_by("name").values_list("name", "value")),
+        )
+    )
+
+
+def global_parameters_json() -> CachedJson:
+    return REFERENCE_DATA.shared("global_parameters", lambda: CachedJson.of(global_parameters_as_dict()))
 
 
 def global_parameter_get(*, name: str, default: str | None = None) -> str:
-    value = GlobalParameter.objects.filter(name=name).values_list("value", flat=True).first()
+    value = global_parameters_as_dict().get(name)
     if value is None:
         if default is None:
             raise GlobalParameterMissing(f"Global parameter {name!r} is not set; run load_dictionaries.")
@@ -135,7 +169,7 @@ def global_parameter_declaration_limit(*, speciality_type: str) -> int | None:
     Stored as `declaration_limit_<speciality in lower case>`: therapist, pediatrician, family_doctor.
     """
     name = f"declaration_limit_{speciality_type.lower()}"
-    value = GlobalParameter.objects.filter(name=name).values_list("value", flat=True).first()
+    value = global_parameters_as_dict().get(name)
     return None if value is None else global_parameter_int(name=name)
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
+from ehealth_portal.caching import local_caches_clear
 from ehealth_portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def _isolated_caches(settings):
         alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for alias, config in settings.CACHES.items()
     }
+    local_caches_clear()  # versioned caches remember their version in the process too
     yield
     for cache in caches.all(initialized_only=True):
         if isinstance(cache, LocMemCache):

@@ -74,9 +74,63 @@ def test_dictionaries_bad_filter_is_422(client, dictionaries):
     assert body["error"]["invalid"][0]["rules"][0]["rule"] == "invalid"
 
 
-def test_dictionaries_query_count(client, dictionaries, django_assert_max_num_queries):
+def test_dictionaries_query_count(
+    client, dictionaries, django_assert_max_num_queries, django_assert_num_queries
+):
     with django_assert_max_num_queries(2):  # dictionaries + their values, however many there are
         client.get("/api/dictionaries")
+    with django_assert_num_queries(0):  # then served from the cache until the data changes
+        assert client.get("/api/dictionaries?is_active=true").status_code == 200
+        assert client.get("/api/dictionaries").status_code == 200
+
+
+def test_dictionaries_answer_conditional_gets(client, dictionaries):
+    first = client.get("/api/dictionaries")
+    assert first["Cache-Control"] == "public, max-age=60"
+    assert first["ETag"] and first["Last-Modified"]
+    again = client.get("/api/dictionaries", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    since = client.get("/api/dictionaries", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert since.status_code == 304
+
+
+def test_an_operators_change_is_served_at_once_with_a_new_etag(client, dictionaries, admin_client):
+    from registry.models import DictionaryValue
+
+    first = client.get("/api/dictionaries?name=GENDER")
+    value = DictionaryValue.objects.get(key="FEMALE")
+    response = admin_client.post(
+        f"/admin/registry/dictionaryvalue/{value.pk}/change/",
+        {
+            "dictionary": value.dictionary_id,
+            "key": "FEMALE",
+            "label": "Жіноча стать",
+            "position": 2,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    changed = client.get("/api/dictionaries?name=GENDER", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed.json()["data"][0]["values"]["FEMALE"] == "Жіноча стать"
+    assert changed["ETag"] != first["ETag"]
+    # A bulk change (the loaders, queryset updates) invalidates as well.
+    DictionaryValue.objects.filter(key="MALE").update(is_active=False)
+    assert list(client.get("/api/dictionaries?name=GENDER").json()["data"][0]["values"]) == ["FEMALE"]
+
+
+def test_validation_lookups_follow_the_dictionaries(dictionaries, django_assert_num_queries):
+    from registry.models import DictionaryValue
+    from registry.selectors import dictionary_choices, dictionary_has_key, dictionary_value_label
+
+    assert dictionary_has_key(name="GENDER", key="MALE")
+    with django_assert_num_queries(0):
+        assert not dictionary_has_key(name="GENDER", key="OTHER")  # deactivated
+        assert dictionary_value_label(name="GENDER", key="OTHER") == "Інша"  # still displayed
+        assert dictionary_choices(name="GENDER") == [("MALE", "Чоловіча"), ("FEMALE", "Жіноча")]
+        assert dictionary_choices(name="NO_SUCH") == []
+    DictionaryValue.objects.filter(key="OTHER").update(is_active=True)
+    assert dictionary_has_key(name="GENDER", key="OTHER")
 
 
 def test_global_parameters(client):

@@ -1,0 +1,50 @@
+"""Read paths served from JSON rendered once: the bytes, their ETag and Last-Modified, and conditional GETs.
+
+A read path caches `CachedJson.of(data)` (in a `DataVersion`, or per object by its `updated_at`) and
+answers with `cached_json_response`: the envelope is built around the stored bytes without decoding
+them, and a client that already has this version gets 304.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+
+
+def json_bytes(data) -> bytes:
+    """JSON as the API renders it (compact, UTF-8, line separators escaped like DRF's renderer)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+class RawJSON(bytes):
+    """JSON already rendered: the envelope renderer places these bytes as they are."""
+
+
+@dataclass(frozen=True)
+class CachedJson:
+    body: bytes
+    etag: str
+    last_modified: float  # when it was rendered: the data has not changed since
+
+    @classmethod
+    def of(cls, data) -> "CachedJson":
+        body = json_bytes(data)
+        return cls(body, quote_etag(hashlib.sha256(body).hexdigest()[:32]), timezone.now().timestamp())
+
+
+def conditional_headers(response, cached: CachedJson, *, max_age: int):
+    response["ETag"] = cached.etag
+    response["Last-Modified"] = http_date(cached.last_modified)
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def not_modified(request, cached: CachedJson, *, max_age: int):
+    """A 304 when the client's copy is this one (If-None-Match / If-Modified-Since), else None."""
+    response = get_conditional_response(request, etag=cached.etag, last_modified=int(cached.last_modified))
+    return None if response is None else conditional_headers(response, cached, max_age=max_age)
