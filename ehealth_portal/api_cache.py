@@ -7,12 +7,16 @@ them, and a client that already has this version gets 304.
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
+
+logger = logging.getLogger(__name__)
 
 
 def json_bytes(data) -> bytes:
@@ -48,3 +52,36 @@ def not_modified(request, cached: CachedJson, *, max_age: int):
     """A 304 when the client's copy is this one (If-None-Match / If-Modified-Since), else None."""
     response = get_conditional_response(request, etag=cached.etag, last_modified=int(cached.last_modified))
     return None if response is None else conditional_headers(response, cached, max_age=max_age)
+
+
+ROW_JSON_SECONDS = 24 * 3600
+
+
+def rows_json(rows: list[tuple], *, prefix: str, load) -> list[bytes]:
+    """The JSON of each row, cached by (its id, its version): `rows` are (id, version) pairs in order.
+
+    `load(ids)` returns {id: data} for the rows not in the cache; only those are read in full and
+    rendered. A row whose version changed (e.g. its `updated_at`) is simply a new key.
+    """
+    keys = [
+        f"{prefix}:{pk}:{version.isoformat() if hasattr(version, 'isoformat') else version}"
+        for pk, version in rows
+    ]
+    try:
+        found = cache.get_many(keys)
+    except Exception:  # the cache unreachable: render everything
+        found = {}
+    missing = [pk for (pk, _version), key in zip(rows, keys, strict=True) if key not in found]
+    if missing:
+        rendered = {pk: json_bytes(data) for pk, data in load(missing).items()}
+        new = {key: rendered[pk] for (pk, _version), key in zip(rows, keys, strict=True) if pk in rendered}
+        found.update(new)
+        try:
+            cache.set_many(new, timeout=ROW_JSON_SECONDS)
+        except Exception:  # served all the same; cached another time
+            logger.warning("Cache unreachable: %s rows not stored", prefix, exc_info=True)
+    return [found[key] for key in keys if key in found]
+
+
+def json_list(items: list[bytes]) -> RawJSON:
+    return RawJSON(b"[" + b",".join(items) + b"]")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ehealth_portal.api import Conflict, Envelope, PagePagination, PagingSerializer, cached_json_response
+from ehealth_portal.api_cache import RawJSON, json_list, rows_json
 from ehealth_portal.apis import Base64Field
 
 from .models import LegalEntity, RegistrationApplication
@@ -209,8 +210,9 @@ class LegalEntityListApi(APIView):
         filters = LegalEntityFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         paginator = PagePagination()
-        page = paginator.paginate_queryset(legal_entity_list(**filters.validated_data), request, view=self)
-        return paginator.get_paginated_response(LegalEntitySerializer(page, many=True).data)
+        versions = legal_entity_list(**filters.validated_data).values_list("pk", "updated_at")
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(json_list(_legal_entities_json(page)))
 
     @extend_schema(
         operation_id="legal_entities_upsert",
@@ -268,6 +270,17 @@ class LegalEntityListApi(APIView):
         raise _reasons_error(application.reasons)
 
 
+def _legal_entities_json(versions: list[tuple]) -> list[bytes]:
+    """Each facility's JSON, rendered once per `updated_at` (read paths at the speed of the cache)."""
+
+    def load(ids):
+        return {
+            entity.pk: LegalEntitySerializer(entity).data for entity in LegalEntity.objects.filter(pk__in=ids)
+        }
+
+    return rows_json(versions, prefix="api:legal-entity", load=load)
+
+
 def _codes(error: DjangoValidationError) -> set[str]:
     return {item.code for items in error.update_error_dict({}).values() for item in items}
 
@@ -282,7 +295,7 @@ class LegalEntityDetailApi(APIView):
         tags=["legal entities"],
     )
     def get(self, request, legal_entity_id):
-        legal_entity = legal_entity_list(legal_entity_id=legal_entity_id).first()
-        if legal_entity is None:
+        version = legal_entity_list(legal_entity_id=legal_entity_id).values_list("pk", "updated_at").first()
+        if version is None:
             raise NotFound()
-        return Response(LegalEntitySerializer(legal_entity).data)
+        return Response(RawJSON(_legal_entities_json([version])[0]))

@@ -315,3 +315,28 @@ def test_signed_content_nested_too_deep_is_refused_not_a_server_error(client, op
     entries = invalid(put(client, pki.openssl_sign(pki.person(), document)))
     assert entries == {"$.signed_legal_entity_request": ["content_not_json"]}
     assert not RegistrationApplication.objects.exists()
+
+
+def test_list_and_detail_keep_a_constant_number_of_queries_and_follow_changes(
+    client, facility, django_assert_num_queries
+):
+    fields = {
+        field.attname: getattr(facility, field.attname)
+        for field in LegalEntity._meta.concrete_fields
+        if field.name not in ("id", "created_at", "updated_at")
+    }
+    for number in range(30):
+        LegalEntity.objects.create(**{**fields, "edrpou": f"{10000000 + number}"})
+    client.get(f"{URL}?page_size=50")  # renders and caches each facility's JSON
+    # Warm: the session, its user and their second factor, then the count and the page's
+    # (id, updated_at); no facility is read.
+    with django_assert_num_queries(5):
+        body = client.get(f"{URL}?page_size=50").json()
+    assert len(body["data"]) == 31
+    with django_assert_num_queries(4):
+        assert client.get(f"{URL}/{facility.pk}").json()["data"]["email"] == facility.email
+    facility.email = "new@clinic.example"
+    facility.save()
+    assert client.get(f"{URL}/{facility.pk}").json()["data"]["email"] == "new@clinic.example"
+    listed = {item["id"]: item for item in client.get(f"{URL}?page_size=50").json()["data"]}
+    assert listed[str(facility.pk)]["email"] == "new@clinic.example"
