@@ -3,6 +3,7 @@
 import calendar
 import datetime
 import hashlib
+import math
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils import timezone
 from ehealth_portal.api_cache import CachedJson
 
 from .models import (
+    PUBLIC_REGISTRY,
     REFERENCE_DATA,
     Dictionary,
     DictionaryValue,
@@ -296,7 +298,7 @@ def legal_entity_public_list(
         queryset = queryset.filter(_address_filter("area", region) | _address_filter("region", region))
     if settlement:
         queryset = queryset.filter(_address_filter("settlement", settlement))
-    return queryset.prefetch_related(_public_divisions()).order_by("name", "pk")
+    return queryset.order_by("name", "pk")
 
 
 def legal_entity_public_get(*, legal_entity_id) -> LegalEntity | None:
@@ -348,6 +350,28 @@ def division_geojson(*, bbox: tuple[float, float, float, float] | None = None, l
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+GEOJSON_GRID = 0.25  # degrees: a requested box is widened to this grid, so nearby views share a cache entry
+
+
+def division_geojson_cached(*, bbox: tuple[float, float, float, float] | None = None) -> CachedJson:
+    """`division_geojson` of the box widened to the grid, rendered once per version of the public registry.
+
+    The answer may hold places a little outside the requested box: the map only draws what it shows.
+    """
+    if bbox is not None:
+        west, south, east, north = bbox
+        step = GEOJSON_GRID
+        bbox = (
+            max(-180.0, math.floor(west / step) * step),
+            max(-90.0, math.floor(south / step) * step),
+            min(180.0, math.ceil(east / step) * step),
+            min(90.0, math.ceil(north / step) * step),
+        )
+    return PUBLIC_REGISTRY.shared(
+        f"geojson:{bbox}", lambda: CachedJson.of(division_geojson(bbox=bbox)), timeout=600
+    )
 
 
 def address_text(addresses: list[dict], *, address_type: str | None = None) -> str:

@@ -11,14 +11,19 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from ehealth_portal.api_cache import conditional_headers, not_modified
+
 from . import selectors, services
 from .forms import FacilitySearchForm, InvitationAcceptForm
-from .models import RegistrationApplication
+from .models import PUBLIC_REGISTRY, RegistrationApplication
 
 FACILITIES_PER_PAGE = 20
 ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -96,16 +101,29 @@ def cabinet(request):
 def facility_list(request):
     form = FacilitySearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    facilities = selectors.legal_entity_public_list(
-        search=filters.get("q", ""), region=filters.get("area", ""), settlement=filters.get("settlement", "")
-    )
-    page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    page_number = request.GET.get("page", "")
+
+    def results() -> str:
+        facilities = selectors.legal_entity_public_list(
+            search=filters.get("q", ""),
+            region=filters.get("area", ""),
+            settlement=filters.get("settlement", ""),
+        )
+        page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(page_number)
+        return render_to_string("registry/facility_results.html", {"page": page, "query": query.urlencode()})
+
+    # The results hold nothing user-specific: rendered once per version of the public registry.
+    key = f"facility-results:{get_language()}:{sorted(filters.items())}:{page_number}:{query.urlencode()}"
     return render(
         request,
         "registry/facility_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "is_filtered": bool(query)},
+        {
+            "form": form,
+            "results": mark_safe(PUBLIC_REGISTRY.shared(key, results, timeout=600)),  # noqa: S308 - our template
+            "is_filtered": bool(query),
+        },
     )
 
 
@@ -142,9 +160,10 @@ def division_geojson(request):
                 },
                 status=400,
             )
-    response = JsonResponse(selectors.division_geojson(bbox=bbox), content_type="application/geo+json")
-    response["Cache-Control"] = "public, max-age=60"
-    return response
+    cached = selectors.division_geojson_cached(bbox=bbox)
+    return not_modified(request, cached, max_age=60) or conditional_headers(
+        HttpResponse(cached.body, content_type="application/geo+json"), cached, max_age=60
+    )
 
 
 def _bbox_parse(value: str) -> tuple[float, float, float, float]:

@@ -372,3 +372,36 @@ def test_navigation_links_to_the_public_pages(client, reference_data):
     html = client.get(reverse("registry:facility-list")).content.decode()
     for url, text in (("/facilities/", "Заклади"), ("/map/", "Мапа"), ("/register/", "Зареєструвати заклад")):
         assert f'<a href="{url}"' in html and text in html
+
+
+def test_the_list_and_the_map_are_served_from_the_cache_until_the_registry_changes(
+    client, facilities, django_assert_num_queries
+):
+    from registry.services import legal_entity_deactivate
+
+    client.get(reverse("registry:facility-list"), {"q": "Клініка"})
+    first = client.get(reverse("registry:division-geojson"), {"bbox": "30,50,31,51"})
+    with django_assert_num_queries(0):  # the results and the GeoJSON are rendered once per version
+        assert sorted(listed(client.get(reverse("registry:facility-list"), {"q": "Клініка"}))) == [
+            "Клініка Буча",
+            "Клініка Дніпро",
+        ]
+        again = client.get(
+            reverse("registry:division-geojson"), {"bbox": "30.1,50.2,30.9,50.9"}
+        )  # same grid cell
+        assert again.content == first.content
+        unchanged = client.get(
+            reverse("registry:division-geojson"), {"bbox": "30,50,31,51"}, HTTP_IF_NONE_MATCH=first["ETag"]
+        )
+        assert unchanged.status_code == 304
+    assert first["Cache-Control"] == "public, max-age=60" and first["Last-Modified"]
+
+    legal_entity_deactivate(legal_entity=facilities["bucha"], actor=None)  # closed: off the list and the map
+    assert listed(client.get(reverse("registry:facility-list"), {"q": "Клініка"})) == ["Клініка Дніпро"]
+    changed = client.get(
+        reverse("registry:division-geojson"), {"bbox": "30,50,31,51"}, HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+    assert changed.status_code == 200
+    assert [feature["properties"]["name"] for feature in changed.json()["features"]] == [
+        "Амбулаторія Клініка Дніпро"
+    ]
