@@ -89,29 +89,32 @@ class PagingSerializer(serializers.Serializer):
 class PagePagination(BasePagination):
     """Pages of a list in the envelope's `paging`; views declare `PagingSerializer` among their parameters."""
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def page_requested(self, request) -> tuple[int, int]:
+        """The validated (page, page_size) of the request (422 on a bad one)."""
         paging = PagingSerializer(data=request.query_params)
         paging.is_valid(raise_exception=True)
         self.page_number, self.page_size = paging.validated_data["page"], paging.validated_data["page_size"]
+        return self.page_number, self.page_size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_requested(request)
         self.total_entries = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         start = (self.page_number - 1) * self.page_size
         if start >= self.total_entries:
             return []
         return list(queryset[start : start + self.page_size])
 
+    def paging(self) -> dict:
+        """The envelope's `paging` of the page last paginated."""
+        return {
+            "page_number": self.page_number,
+            "page_size": self.page_size,
+            "total_entries": self.total_entries,
+            "total_pages": max(1, -(-self.total_entries // self.page_size)),
+        }
+
     def get_paginated_response(self, data):
-        total_pages = max(1, -(-self.total_entries // self.page_size))
-        return Response(
-            Envelope(
-                data=data,
-                paging={
-                    "page_number": self.page_number,
-                    "page_size": self.page_size,
-                    "total_entries": self.total_entries,
-                    "total_pages": total_pages,
-                },
-            )
-        )
+        return Response(Envelope(data=data, paging=self.paging()))
 
     def get_paginated_response_schema(self, schema):
         return {

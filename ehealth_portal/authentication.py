@@ -24,11 +24,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         from .models import ApiKey  # models load after DRF's settings import this module
 
-        try:
-            api_key = ApiKey.objects.get_from_key(key.strip())
-        except ApiKey.DoesNotExist:
-            api_key = None
-        if api_key is None or api_key.has_expired or not api_key.user.is_active:
+        key = key.strip()
+        # One query for the key and its user (the library's get_from_key reads the user separately).
+        api_key = (
+            ApiKey.objects.get_usable_keys()
+            .select_related("user")
+            .filter(prefix=key.partition(".")[0])
+            .first()
+        )
+        if api_key is None or not api_key.is_valid(key) or api_key.has_expired or not api_key.user.is_active:
             raise exceptions.AuthenticationFailed(_("The API key is not valid."))
         return api_key.user, api_key
 

@@ -13,7 +13,7 @@ from ehealth_portal.api import Conflict, Envelope, PagePagination, PagingSeriali
 from ehealth_portal.api_cache import RawJSON, json_list, rows_json
 from ehealth_portal.apis import Base64Field
 
-from .models import LegalEntity, RegistrationApplication
+from .models import PUBLIC_REGISTRY, LegalEntity, RegistrationApplication
 from .payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
 from .selectors import (
     dictionary_list_json,
@@ -210,9 +210,17 @@ class LegalEntityListApi(APIView):
         filters = LegalEntityFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         paginator = PagePagination()
-        versions = legal_entity_list(**filters.validated_data).values_list("pk", "updated_at")
-        page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(json_list(_legal_entities_json(page)))
+        requested = paginator.page_requested(request)
+
+        def page() -> tuple[bytes, dict]:
+            versions = legal_entity_list(**filters.validated_data).values_list("pk", "updated_at")
+            rows = paginator.paginate_queryset(versions, request, view=self)
+            return json_list(_legal_entities_json(rows)), paginator.paging()
+
+        # A page is kept for the current version of the registry; its rows by their own updated_at.
+        key = f"api:legal-entities:{sorted(filters.validated_data.items())}:{requested}"
+        data, paging = PUBLIC_REGISTRY.shared(key, page, timeout=600)
+        return Response(Envelope(data=RawJSON(data), paging=paging))
 
     @extend_schema(
         operation_id="legal_entities_upsert",
@@ -295,7 +303,14 @@ class LegalEntityDetailApi(APIView):
         tags=["legal entities"],
     )
     def get(self, request, legal_entity_id):
-        version = legal_entity_list(legal_entity_id=legal_entity_id).values_list("pk", "updated_at").first()
-        if version is None:
-            raise NotFound()
-        return Response(RawJSON(_legal_entities_json([version])[0]))
+        def detail() -> bytes:
+            version = (
+                legal_entity_list(legal_entity_id=legal_entity_id).values_list("pk", "updated_at").first()
+            )
+            if version is None:
+                raise NotFound()
+            return _legal_entities_json([version])[0]
+
+        return Response(
+            RawJSON(PUBLIC_REGISTRY.shared(f"api:legal-entity:{legal_entity_id}", detail, timeout=600))
+        )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -239,6 +240,11 @@ class LegalEntity(VersionedModel):
                 condition=models.Q(status="ACTIVE"),
                 name="legal_entity_active_edrpou_type_unique",
             )
+        ]
+        indexes = [
+            # The API's list (newest first) and the public list (by name) read a page from an index.
+            models.Index(F("created_at").desc(), "id", name="legal_entity_newest_idx"),
+            models.Index(fields=["name", "id"], name="legal_entity_name_idx"),
         ]
 
     def __str__(self):

@@ -68,10 +68,10 @@ def dictionary_list(*, name: str | None = None, is_active: bool | None = None) -
 
 
 def dictionary_list_json(*, name: str | None = None, is_active: bool | None = None) -> CachedJson:
-    """`dictionary_list` rendered once per version of the reference data (the public API's answer)."""
+    """`dictionary_list` rendered once per version of the reference data, kept in the process."""
     if name is not None and _dictionary(name) is None:  # nothing to list: not worth a cache entry
         return CachedJson.of([])
-    return REFERENCE_DATA.shared(
+    return REFERENCE_DATA.memo(
         f"dictionaries:{name}:{is_active}",
         lambda: CachedJson.of(dictionary_list(name=name, is_active=is_active)),
     )
@@ -137,7 +137,7 @@ def global_parameters_as_dict() -> dict[str, str]:
 
 
 def global_parameters_json() -> CachedJson:
-    return REFERENCE_DATA.shared("global_parameters", lambda: CachedJson.of(global_parameters_as_dict()))
+    return REFERENCE_DATA.memo("global_parameters.json", lambda: CachedJson.of(global_parameters_as_dict()))
 
 
 def global_parameter_get(*, name: str, default: str | None = None) -> str:
