@@ -99,32 +99,26 @@ def cabinet(request):
 
 
 def facility_list(request):
-    form = FacilitySearchForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
     query = request.GET.copy()
-    query.pop("page", None)
-    page_number = request.GET.get("page", "")
+    page_number = query.pop("page", [""])[-1]
 
-    def results() -> str:
+    def search() -> str:
+        form = FacilitySearchForm(request.GET or None)
+        filters = form.cleaned_data if form.is_valid() else {}
         facilities = selectors.legal_entity_public_list(
             search=filters.get("q", ""),
             region=filters.get("area", ""),
             settlement=filters.get("settlement", ""),
         )
         page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(page_number)
-        return render_to_string("registry/facility_results.html", {"page": page, "query": query.urlencode()})
+        context = {"form": form, "page": page, "query": query.urlencode(), "is_filtered": bool(query)}
+        return render_to_string("registry/facility_search.html", context)
 
-    # The results hold nothing user-specific: rendered once per version of the public registry.
-    key = f"facility-results:{get_language()}:{sorted(filters.items())}:{page_number}:{query.urlencode()}"
-    return render(
-        request,
-        "registry/facility_list.html",
-        {
-            "form": form,
-            "results": mark_safe(PUBLIC_REGISTRY.shared(key, results, timeout=600)),  # noqa: S308 - our template
-            "is_filtered": bool(query),
-        },
-    )
+    # The search form and its results hold nothing user-specific (no CSRF token: the form is a GET):
+    # rendered once per version of the public registry, language and query.
+    key = f"facility-search:{get_language()}:{sorted(request.GET.lists())}"
+    search_html = mark_safe(PUBLIC_REGISTRY.shared(key, search, timeout=600))  # noqa: S308 - our template
+    return render(request, "registry/facility_list.html", {"search": search_html})
 
 
 def facility_detail(request, legal_entity_id):
