@@ -359,7 +359,7 @@ def main() -> int:
 
 Measured {dt.date.today().isoformat()} by `bench/bench_api.py`. Machine: {cpu_model()}, nproc {os.cpu_count()}; Python {platform.python_version()}; gunicorn with 2 sync workers, production settings (DEBUG off, Redis cache), PostgreSQL and Redis on the same machine; wrk with {args.connections} connections ({args.seconds} s a path after a 2 s warm-up), all on loopback, so the load generator shares the 2 cores with the server.
 
-Data: {args.facilities:,} facilities with one division each (Kyiv, Lviv, Odesa), the eHealth dictionaries. The bare endpoint is a DRF `APIView` returning 20 small objects with no authentication and no queries, through the same middleware and envelope renderer, on the same server in the same run: each path's throughput is given as a share of it. Targets: the shares below, p99 under {P99_TARGET_MS:.0f} ms.
+Data: {args.facilities:,} facilities with one division each around the 24 regional centres, the eHealth dictionaries. The bare endpoint is a DRF `APIView` returning 20 small objects with no authentication and no queries, through the same middleware and envelope renderer, on the same server in the same run: each path's throughput is given as a share of it. Targets: the shares below, p99 under {P99_TARGET_MS:.0f} ms.
 
 {table}
 
