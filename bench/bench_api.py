@@ -33,6 +33,7 @@ BENCH = ROOT / "bench"
 DATABASE = "ehealth_bench_api"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 CACHE_URL = "redis://127.0.0.1:6379/13"
+BROKER_URL = "redis://127.0.0.1:6379/12"
 PORT = 8471
 KYIV_BBOX = "30.2,50.3,30.8,50.6"
 # (label, path, needs the API key, target share of the bare endpoint)
@@ -55,7 +56,8 @@ def environment() -> dict:
         "CACHE_URL": CACHE_URL,
         "DJANGO_SETTINGS_MODULE": "api_site_settings",
         "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT)]),
-        "CELERY_BROKER_URL": "",
+        # As in production, tasks (the invitation email) go to the broker; no worker runs them here.
+        "CELERY_BROKER_URL": BROKER_URL,
     }
     env.pop("DJANGO_DEBUG", None)
     return env
@@ -303,6 +305,9 @@ def registration_cost() -> dict:
         if attempt:  # the first one warms imports and caches
             samples.append((len(queries), cpu_ms))
     shutil.rmtree(directory, ignore_errors=True)
+    subprocess.run(
+        ["redis-cli", "-n", BROKER_URL.rsplit("/", 1)[1], "flushdb"], check=True, stdout=subprocess.DEVNULL
+    )
     return {
         "statements": max(statements for statements, _cpu in samples),
         "cpu_ms": sorted(cpu for _statements, cpu in samples)[len(samples) // 2],
@@ -363,7 +368,7 @@ Data: {args.facilities:,} facilities with one division each around the 24 region
 
 {table}
 
-A registration through `PUT /api/legal_entities` (ECDSA P-256 signature verified, state register checked, facility, division, person and invitation written), in-process, median of 5 after a warm-up: {registration["statements"]} SQL statements (target ≤ {REGISTRATION_TARGETS["statements"]}), {registration["cpu_ms"]:.1f} ms of CPU (target ≤ {REGISTRATION_TARGETS["cpu_ms"]:.0f} ms).
+A registration through `PUT /api/legal_entities` (ECDSA P-256 signature verified, state register checked, facility, division, person and invitation written; the email task queued on Redis), in-process, median of 5 after a warm-up: {registration["statements"]} SQL statements (target ≤ {REGISTRATION_TARGETS["statements"]}), {registration["cpu_ms"]:.1f} ms of CPU (target ≤ {REGISTRATION_TARGETS["cpu_ms"]:.0f} ms).
 
 Result: {verdict}."""
     print(section)

@@ -56,7 +56,9 @@ class DataVersion:
         another process from the data before the commit outlives it.
         """
         self._replace()
-        transaction.on_commit(self._replace)
+        connection = transaction.get_connection()
+        if not any(callback == self._replace for _sids, callback, _robust in connection.run_on_commit):
+            transaction.on_commit(self._replace)  # once per transaction, however many rows it writes
 
     def _replace(self) -> None:
         with _lock:

@@ -2,6 +2,7 @@
 
 import base64
 import datetime
+import functools
 import hashlib
 import json
 import secrets
@@ -222,8 +223,10 @@ def registration_application_submit(
             details=[{"code": "signature_valid", "signer": application.signer}],
             created_by=submitted_by,
         )
-        if channel == RegistrationApplication.Channel.API:
-            return registration_application_check(application_id=application.pk, actor=None), token
+        if channel == RegistrationApplication.Channel.API:  # checked here, under the same locks
+            with translation.override(settings.LANGUAGE_CODE):
+                _application_check(application, actor=None, signature_passed=True, code_checked=True)
+            return application, token
         _email(
             to=application.email,
             subject=_("Your application to register %(name)s has been received"),
@@ -284,28 +287,38 @@ def registration_application_check(*, application_id, actor=None) -> Registratio
         _registration_lock(edrpou=application.edrpou)
         last = application.checks.order_by("-created_at", "-pk").first()
         signature_passed = last is not None and last.step == Step.SIGNATURE and last.outcome == Outcome.PASSED
-        steps = [
-            (Step.SIGNATURE, _signature_check),
-            (Step.KVEDS, _kveds_check),
-            (Step.STATE_REGISTER, _state_register_check),
-        ]
-        for step, check in steps[1:] if signature_passed else steps:
-            result = check(application)
-            ApplicationCheck.objects.create(
-                application=application,
-                step=step,
-                outcome=result.outcome,
-                details=result.details,
-                created_by=actor,
-            )
-            if result.outcome == Outcome.FAILED:
-                _application_reject(application, reasons=result.details, actor=actor)
-                return application
-            if result.outcome == Outcome.WAITING:
-                _application_wait(application)
-                return application
-        _application_approve(application, actor=actor)
+        _application_check(application, actor=actor, signature_passed=signature_passed)
     return application
+
+
+def _application_check(
+    application: RegistrationApplication, *, actor, signature_passed: bool, code_checked: bool = False
+) -> None:
+    """The checks of a SUBMITTED application whose row and code the caller has locked.
+
+    `code_checked`: the caller found no ACTIVE facility with the code under the same lock (submission).
+    """
+    steps = [
+        (Step.SIGNATURE, _signature_check),
+        (Step.KVEDS, _kveds_check),
+        (Step.STATE_REGISTER, functools.partial(_state_register_check, code_checked=code_checked)),
+    ]
+    for step, check in steps[1:] if signature_passed else steps:
+        result = check(application)
+        ApplicationCheck.objects.create(
+            application=application,
+            step=step,
+            outcome=result.outcome,
+            details=result.details,
+            created_by=actor,
+        )
+        if result.outcome == Outcome.FAILED:
+            _application_reject(application, reasons=result.details, actor=actor)
+            return
+        if result.outcome == Outcome.WAITING:
+            _application_wait(application)
+            return
+    _application_approve(application, actor=actor)
 
 
 def _signature_verify(envelope: bytes, expected: bytes | None):
@@ -427,10 +440,10 @@ def _subject_dict(subject) -> dict:
     }
 
 
-def _state_register_check(application: RegistrationApplication) -> _StepResult:
+def _state_register_check(application: RegistrationApplication, *, code_checked: bool = False) -> _StepResult:
     data = application.data
     edrpou, head = data["edrpou"], payload_full_name(data["owner"])
-    if _active_legal_entity_exists(edrpou=edrpou, type=data["type"]):
+    if not code_checked and _active_legal_entity_exists(edrpou=edrpou, type=data["type"]):
         return _failed(_reason(Step.STATE_REGISTER, "legal_entity_exists", "edrpou"))
     register = state_register()
     if data["legal_form"] == SOLE_PROPRIETOR_LEGAL_FORM:
@@ -540,7 +553,7 @@ def _application_approve(application: RegistrationApplication, *, actor=None) ->
 
 def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalEntity, EmployeeRequest, str]:
     """The facility, its first division, the head as a Party and the OWNER invitation (one transaction)."""
-    data, creator = application.data, application.submitted_by
+    data, creator_id = application.data, application.submitted_by_id
     provider = data["medical_service_provider"]
     legal_entity = LegalEntity(
         type=data["type"],
@@ -560,11 +573,14 @@ def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalE
         status=LegalEntity.Status.ACTIVE,
         is_active=True,
         nhs_verified=False,
-        created_by=creator,
-        updated_by=creator,
+        created_by_id=creator_id,
+        updated_by_id=creator_id,
     )
     # The unique ACTIVE (edrpou, type) constraint is left to the database: see _application_approve.
-    legal_entity.full_clean(validate_unique=False, validate_constraints=False)
+    # (The creator's row needs no check: it is the submitting user's.)
+    legal_entity.full_clean(
+        exclude=["created_by", "updated_by"], validate_unique=False, validate_constraints=False
+    )
     legal_entity.save()
     division = None
     if data.get("division"):
@@ -592,7 +608,7 @@ def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalE
         data=owner,
         token_hash=token_hash(token),
         expires_at=_employee_request_expiry(),
-        created_by=creator,
+        created_by_id=creator_id,
     )
     return legal_entity, request, token
 
