@@ -151,6 +151,16 @@ def submit(client, django_capture_on_commit_callbacks, **review):
         return post_step(client, "review", {"public_offer_consent": "on", **review})
 
 
+def submit_signed(client, django_capture_on_commit_callbacks, signature: bytes, document: bytes):
+    """The review step with an uploaded signature, for the document shown."""
+    return submit(
+        client,
+        django_capture_on_commit_callbacks,
+        signature=SimpleUploadedFile("application.p7s", signature),
+        document_sha256=hashlib.sha256(document).hexdigest(),
+    )
+
+
 # --- Walking the steps ------------------------------------------------------------------------------
 
 
@@ -335,12 +345,7 @@ def test_submission_with_an_uploaded_signature_runs_the_checks_and_shows_the_sta
     document = review_document(wizard)
     assert stored_nothing()
     signature = pki.sign(pki.person(), document)
-    response = submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", signature),
-        document_sha256=hashlib.sha256(document).hexdigest(),
-    )
+    response = submit_signed(wizard, django_capture_on_commit_callbacks, signature, document)
     application = RegistrationApplication.objects.get()
     assert response.status_code == 302
     assert response.url.startswith("/register/status/")
@@ -365,12 +370,7 @@ def test_a_detached_signature_is_accepted(wizard, pki, registration, django_capt
     fill_steps(wizard)
     document = review_document(wizard)
     signature = pki.sign(pki.person(), document, detached=True)
-    submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", signature),
-        document_sha256=hashlib.sha256(document).hexdigest(),
-    )
+    submit_signed(wizard, django_capture_on_commit_callbacks, signature, document)
     assert RegistrationApplication.objects.get().status == RegistrationApplication.Status.APPROVED
 
 
@@ -397,12 +397,7 @@ def test_a_signature_over_other_content_is_refused_at_the_signature_check(
     fill_steps(wizard)
     document = review_document(wizard)
     signature = pki.sign(pki.person(), document.replace(b"clinic.example", b"clinic.exampla"))
-    response = submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", signature),
-        document_sha256=hashlib.sha256(document).hexdigest(),
-    )
+    response = submit_signed(wizard, django_capture_on_commit_callbacks, signature, document)
     # Refused at the signature field: nothing stored, nobody mailed, the review shown again.
     assert response.status_code == 200
     assert "signature" in response.context["form"].errors
@@ -418,11 +413,8 @@ def test_a_key_of_someone_other_than_the_head_is_refused_at_the_signature_field(
     registration.register_clinic()
     fill_steps(wizard, head={"first_name": "Ольга"})  # the key is Олена's
     document = review_document(wizard)
-    response = submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", pki.sign(pki.person(), document)),
-        document_sha256=hashlib.sha256(document).hexdigest(),
+    response = submit_signed(
+        wizard, django_capture_on_commit_callbacks, pki.sign(pki.person(), document), document
     )
     assert response.status_code == 200
     assert "signature" in response.context["form"].errors
@@ -467,12 +459,7 @@ def test_data_changed_in_another_tab_after_signing_is_not_submitted(
     document = review_document(wizard)
     post_step(wizard, "facility", {**STEPS["facility"], "public_name": "Інша назва"})
     signature = pki.sign(pki.person(), document)
-    response = submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", signature),
-        document_sha256=hashlib.sha256(document).hexdigest(),
-    )
+    response = submit_signed(wizard, django_capture_on_commit_callbacks, signature, document)
     assert response.status_code == 200
     assert response.context["submit_errors"]
     assert stored_nothing()
@@ -491,11 +478,8 @@ def test_a_rule_only_the_payload_knows_is_shown_on_the_review_step(
     )
     fill_steps(wizard)
     document = review_document(wizard)
-    response = submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", pki.sign(pki.person(), document)),
-        document_sha256=hashlib.sha256(document).hexdigest(),
+    response = submit_signed(
+        wizard, django_capture_on_commit_callbacks, pki.sign(pki.person(), document), document
     )
     assert response.status_code == 200
     with translation.override("uk"):
@@ -523,11 +507,8 @@ def test_correct_and_submit_again_reopens_the_wizard_with_the_previous_data(
 ):
     fill_steps(wizard, facility={"public_name": "Демо"})  # the clinic is not in the register yet: rejected
     document = review_document(wizard)
-    response = submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", pki.sign(pki.person(), document)),
-        document_sha256=hashlib.sha256(document).hexdigest(),
+    response = submit_signed(
+        wizard, django_capture_on_commit_callbacks, pki.sign(pki.person(), document), document
     )
     token = response.url.rstrip("/").rsplit("/", 1)[1]
     assert RegistrationApplication.objects.get().status == RegistrationApplication.Status.REJECTED
@@ -540,12 +521,7 @@ def test_correct_and_submit_again_reopens_the_wizard_with_the_previous_data(
     registration.register_clinic()  # meanwhile the register has the clinic
     post_step(wizard, "facility", {**STEPS["facility"], "public_name": "Демо Центр"})  # the correction
     corrected = review_document(wizard)
-    submit(
-        wizard,
-        django_capture_on_commit_callbacks,
-        signature=SimpleUploadedFile("application.p7s", pki.sign(pki.person(), corrected)),
-        document_sha256=hashlib.sha256(corrected).hexdigest(),
-    )
+    submit_signed(wizard, django_capture_on_commit_callbacks, pki.sign(pki.person(), corrected), corrected)
     assert RegistrationApplication.objects.filter(status=RegistrationApplication.Status.APPROVED).count() == 1
 
 
