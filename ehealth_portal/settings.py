@@ -110,6 +110,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "ehealth_portal.cache_backends.RedisCache"  # one client per pool
 
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
