@@ -33,6 +33,18 @@ class Conflict(exceptions.APIException):
     default_code = "request_conflict"
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "request_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable. Please try again in a few minutes.")
+    default_code = "service_unavailable"
+
+
 _RAW_PLACEHOLDER = "\x00raw\x00"  # a string no payload contains; JSON writes it as "\u0000raw\u0000"
 _RAW_PLACEHOLDER_JSON = b'"\\u0000raw\\u0000"'
 
@@ -183,6 +195,7 @@ _ERROR_TYPES = {
     413: "request_too_large",
     415: "unsupported_media_type",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 
@@ -190,8 +203,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=_drf_detail(exc))
     if isinstance(exc, RequestDataTooBig):
-        exc = exceptions.APIException(detail=_("The request body is too large."))
-        exc.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        exc = RequestTooLarge()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
 

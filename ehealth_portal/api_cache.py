@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
+from .caching import CACHE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +71,7 @@ def rows_json(rows: list[tuple], *, prefix: str, load) -> list[bytes]:
     ]
     try:
         found = cache.get_many(keys)
-    except Exception:  # the cache unreachable: render everything
+    except CACHE_ERRORS:  # the cache unreachable: render everything
         found = {}
     missing = [pk for (pk, _version), key in zip(rows, keys, strict=True) if key not in found]
     if missing:
@@ -78,7 +80,7 @@ def rows_json(rows: list[tuple], *, prefix: str, load) -> list[bytes]:
         found.update(new)
         try:
             cache.set_many(new, timeout=ROW_JSON_SECONDS)
-        except Exception:  # served all the same; cached another time
+        except CACHE_ERRORS:  # served all the same; cached another time
             logger.warning("Cache unreachable: %s rows not stored", prefix, exc_info=True)
     return [found[key] for key in keys if key in found]
 

@@ -5,13 +5,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import exceptions, serializers
-from rest_framework.permissions import AllowAny
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import views
 from .api import EnvelopeRenderer
 from .signatures import SignatureError, verify_signature
 
@@ -87,25 +85,3 @@ class SchemaApi(EnvelopeErrorsMixin, SpectacularAPIView):
 
 class SchemaDocsView(EnvelopeErrorsMixin, SpectacularSwaggerSplitView):
     """Swagger UI whose init script is a file of its own (/api/docs/?script=): no inline script for the CSP."""
-
-
-class NotFoundApi(APIView):
-    """The envelope's 404 for a URL under /api/ that names nothing."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)  # a 404 whatever the Accept header
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        raise exceptions.NotFound()
-
-
-def page_not_found(request, exception=None):
-    """The site's 404: the API's JSON envelope under /api/, the portal's page elsewhere."""
-    if not request.path_info.startswith("/api/"):
-        return views.page_not_found(request, exception)
-    response = NotFoundApi.as_view()(request)
-    return response.render()  # Django renders only a view's response, not an error handler's

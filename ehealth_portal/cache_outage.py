@@ -8,14 +8,11 @@ only wanted the cache (a cached aggregate, the rate limit of a public page) is c
 import logging
 
 from allauth.core.ratelimit import consume_or_429
-from django.core.cache import cache
-from redis.exceptions import RedisError
 
 from . import errors
+from .caching import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
-
-CACHE_ERRORS = (RedisError,)  # CACHES is Redis (CACHE_URL=redis://...) or local memory, which cannot fail
 
 
 class CacheOutageMiddleware:
@@ -31,23 +28,7 @@ class CacheOutageMiddleware:
         if not isinstance(exception, CACHE_ERRORS):
             return None
         logger.error("Cache unavailable, %s %s refused with 503: %s", request.method, request.path, exception)
-        return errors.refusal(request, errors.UNAVAILABLE)
-
-
-def cached(key: str, timeout: int, compute):
-    """compute()'s value, kept in the cache for `timeout` seconds; computed afresh while the cache is down."""
-    try:
-        value = cache.get(key)
-    except CACHE_ERRORS as error:
-        logger.warning("Cache unavailable, %s computed without it: %s", key, error)
-        return compute()
-    if value is None:
-        value = compute()
-        try:
-            cache.set(key, value, timeout)
-        except CACHE_ERRORS as error:
-            logger.warning("Cache unavailable, %s not kept: %s", key, error)
-    return value
+        return errors.unavailable(request)
 
 
 def consume_or_429_read(request, *, action: str):

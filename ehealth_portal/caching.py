@@ -18,8 +18,11 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import models, transaction
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+CACHE_ERRORS = (RedisError,)  # CACHES is Redis (CACHE_URL=redis://...) or local memory, which cannot fail
 
 _lock = threading.Lock()
 _versions: dict[str, tuple[str | None, float]] = {}  # name → (token, when it was read)
@@ -42,7 +45,7 @@ class DataVersion:
             if token is None:
                 candidate = secrets.token_hex(8)
                 token = candidate if cache.add(self.key, candidate, timeout=None) else cache.get(self.key)
-        except Exception:  # any backend's connection error: build from the database
+        except CACHE_ERRORS:  # build from the database
             logger.warning("Cache unreachable: %s is read from the database", self.name, exc_info=True)
             token = None
         with _lock:
@@ -67,7 +70,7 @@ class DataVersion:
                 del _memo[entry]
         try:
             cache.set(self.key, secrets.token_hex(8), timeout=None)
-        except Exception:
+        except CACHE_ERRORS:
             logger.warning("Cache unreachable: %s could not be invalidated", self.name, exc_info=True)
 
     def memo(self, what: str, build: Callable[[], object]) -> object:
@@ -85,23 +88,30 @@ class DataVersion:
                 _memo[entry] = value
         return value
 
-    def shared(self, what: str, build: Callable[[], bytes], *, timeout: int = 24 * 3600) -> bytes:
+    def shared(self, what: str, build: Callable[[], object], *, timeout: int = 24 * 3600) -> object:
         """`build()` kept in the shared cache for the current version (rendered responses)."""
         token = self.current()
         if token is None:
             return build()
-        key = f"data:{self.name}:{token}:{hashlib.sha256(what.encode()).hexdigest()[:32]}"
+        return cached(
+            f"data:{self.name}:{token}:{hashlib.sha256(what.encode()).hexdigest()[:32]}", timeout, build
+        )
+
+
+def cached(key: str, timeout: int, compute):
+    """compute()'s value, kept in the cache for `timeout` seconds; computed afresh while the cache is down."""
+    try:
+        value = cache.get(key)
+    except CACHE_ERRORS as error:
+        logger.warning("Cache unavailable, %s computed without it: %s", key, error)
+        return compute()
+    if value is None:
+        value = compute()
         try:
-            value = cache.get(key)
-        except Exception:
-            return build()
-        if value is None:
-            value = build()
-            try:
-                cache.set(key, value, timeout=timeout)
-            except Exception:
-                logger.warning("Cache unreachable: %s not stored", key, exc_info=True)
-        return value
+            cache.set(key, value, timeout)
+        except CACHE_ERRORS as error:
+            logger.warning("Cache unavailable, %s not kept: %s", key, error)
+    return value
 
 
 def local_caches_clear() -> None:

@@ -23,7 +23,7 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             declared = 0  # Django reads such a body as empty
         if declared > settings.REQUEST_BODY_MAX_BYTES:
-            return errors.refusal(request, errors.TOO_LARGE)
+            return errors.too_large(request)
         return self.get_response(request)
 
 

@@ -37,5 +37,5 @@ if settings.DEV_OUTBOX_ENABLED:
 
 handler400 = "ehealth_portal.errors.bad_request"  # a body over the size limit: 413
 handler403 = "ehealth_portal.views.permission_denied"
-handler404 = "ehealth_portal.apis.page_not_found"  # the JSON envelope under /api/
+handler404 = "ehealth_portal.errors.page_not_found"  # the JSON envelope under /api/
 handler500 = "ehealth_portal.views.server_error"

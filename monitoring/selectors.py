@@ -9,7 +9,7 @@ from django.db.models import Aggregate, Avg, Count, DateField, F, FloatField, Q
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from ehealth_portal.cache_outage import cached
+from ehealth_portal.caching import cached
 
 from .models import Appeal, Cnap, CnapSystem, PullRun, QuarantinedRecord, ServiceVariation
 
