@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api_cache import CachedJson, RawJSON, conditional_headers, not_modified
+from .api_cache import CachedJson, RawJSON, cached_response
 from .error_paths import error_paths
 from .json_depth import JSON_MAX_DEPTH, json_too_deep
 
@@ -317,7 +317,4 @@ def postprocess_envelope(result, generator, request, public):
 
 def cached_json_response(request, cached: CachedJson, *, max_age: int = 60):
     """An envelope around JSON rendered once, with ETag/Last-Modified; 304 when the client has it."""
-    response = not_modified(request, cached, max_age=max_age)
-    if response is None:
-        response = conditional_headers(Response(RawJSON(cached.body)), cached, max_age=max_age)
-    return response
+    return cached_response(request, cached, lambda body: Response(RawJSON(body)), max_age=max_age)

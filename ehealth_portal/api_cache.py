@@ -1,7 +1,7 @@
 """Read paths served from JSON rendered once: the bytes, their ETag and Last-Modified, and conditional GETs.
 
 A read path caches `CachedJson.of(data)` (in a `DataVersion`, or per object by its `updated_at`) and
-answers with `cached_json_response`: the envelope is built around the stored bytes without decoding
+answers with `cached_response` (the API: `api.cached_json_response`): the envelope is built around the stored bytes without decoding
 them, and a client that already has this version gets 304.
 """
 
@@ -43,17 +43,16 @@ class CachedJson:
         return cls(body, quote_etag(hashlib.sha256(body).hexdigest()[:32]), timezone.now().timestamp())
 
 
-def conditional_headers(response, cached: CachedJson, *, max_age: int):
+def cached_response(request, cached: CachedJson, respond, *, max_age: int):
+    """`respond(cached.body)`, or a 304 when the client's copy is this one (If-None-Match /
+    If-Modified-Since); either with ETag, Last-Modified and Cache-Control."""
+    response = get_conditional_response(request, etag=cached.etag, last_modified=int(cached.last_modified))
+    if response is None:
+        response = respond(cached.body)
     response["ETag"] = cached.etag
     response["Last-Modified"] = http_date(cached.last_modified)
     response["Cache-Control"] = f"public, max-age={max_age}"
     return response
-
-
-def not_modified(request, cached: CachedJson, *, max_age: int):
-    """A 304 when the client's copy is this one (If-None-Match / If-Modified-Since), else None."""
-    response = get_conditional_response(request, etag=cached.etag, last_modified=int(cached.last_modified))
-    return None if response is None else conditional_headers(response, cached, max_age=max_age)
 
 
 ROW_JSON_SECONDS = 24 * 3600

@@ -1,6 +1,5 @@
 """Registry APIs in eHealth's shape: reference data (public, ehealth-api.md §6) and legal entities (§2)."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -21,7 +20,7 @@ from .selectors import (
     legal_entity_list,
     legal_entity_owner_request,
 )
-from .services import REASON_MESSAGES, registration_application_submit
+from .services import REASON_MESSAGES, reasons_validation_error, registration_application_submit
 
 
 class DictionaryFilterSerializer(serializers.Serializer):
@@ -156,15 +155,6 @@ class RegistrationApplicationSerializer(serializers.Serializer):
     checks = ApplicationCheckSerializer(many=True)
 
 
-def _reasons_error(reasons: list[dict]) -> serializers.ValidationError:
-    detail: dict[str, list] = {}
-    for reason in reasons:
-        detail.setdefault(reason["field"] or NON_FIELD_ERRORS, []).append(
-            serializers.ErrorDetail(reason["message"], code=reason["code"])
-        )
-    return serializers.ValidationError(detail)
-
-
 _CREATED = {
     "type": "object",
     "properties": {
@@ -275,7 +265,7 @@ class LegalEntityListApi(APIView):
             )
         if any(reason["code"] == "legal_entity_exists" for reason in application.reasons):
             raise Conflict(REASON_MESSAGES["legal_entity_exists"])
-        raise _reasons_error(application.reasons)
+        raise reasons_validation_error(application.reasons)
 
 
 def _legal_entities_json(versions: list[tuple]) -> list[bytes]:

@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from ehealth_portal.api_cache import conditional_headers, not_modified
+from ehealth_portal.api_cache import cached_response
 
 from . import selectors, services
 from .forms import FacilitySearchForm, InvitationAcceptForm
@@ -154,9 +154,11 @@ def division_geojson(request):
                 },
                 status=400,
             )
-    cached = selectors.division_geojson_cached(bbox=bbox)
-    return not_modified(request, cached, max_age=60) or conditional_headers(
-        HttpResponse(cached.body, content_type="application/geo+json"), cached, max_age=60
+    return cached_response(
+        request,
+        selectors.division_geojson_cached(bbox=bbox),
+        lambda body: HttpResponse(body, content_type="application/geo+json"),
+        max_age=60,
     )
 
 

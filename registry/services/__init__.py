@@ -24,6 +24,7 @@ from .reference_data import (
 from .registration import (
     ENVELOPE_FIELD,
     REASON_MESSAGES,
+    reasons_validation_error,
     registration_application_check,
     registration_application_decide,
     registration_application_recheck,
@@ -49,6 +50,7 @@ __all__ = [
     "legal_entity_deactivate",
     "legal_entity_nhs_verify",
     "party_get_or_create",
+    "reasons_validation_error",
     "reference_data_load",
     "registration_application_check",
     "registration_application_decide",

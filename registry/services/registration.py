@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -191,7 +191,7 @@ def registration_application_submit(
     else:
         raise ValueError(f"unknown channel {channel!r}")
     if reasons := _signer_reasons(document.signer, data):
-        raise _reasons_validation_error(reasons)
+        raise reasons_validation_error(reasons)
 
     with transaction.atomic():
         _registration_lock(edrpou=data["edrpou"])
@@ -342,10 +342,13 @@ def _signature_verify(envelope: bytes, expected: bytes | None):
     return document
 
 
-def _reasons_validation_error(reasons: list[dict]) -> ValidationError:
+def reasons_validation_error(reasons: list[dict]) -> ValidationError:
+    """Stored refusal reasons as a ValidationError keyed by their payload paths (API: `invalid[]`)."""
     errors: dict[str, list] = {}
     for reason in reasons:
-        errors.setdefault(reason["field"], []).append(ValidationError(reason["message"], code=reason["code"]))
+        errors.setdefault(reason["field"] or NON_FIELD_ERRORS, []).append(
+            ValidationError(reason["message"], code=reason["code"])
+        )
     return ValidationError(errors)
 
 
