@@ -17,12 +17,11 @@ def enqueue_on_commit(task, *args) -> None:
     """Queue `task(*args)` once the current transaction commits; a broker outage is only logged."""
 
     def publish():
-        if task.app.conf.task_always_eager:  # in-process tasks: their own errors are not the broker's
-            task.delay(*args)
-            return
         try:
             task.delay(*args)
         except (OperationalError, OSError):
+            if task.app.conf.task_always_eager:  # in-process tasks: the error is the task's, not the broker's
+                raise
             logger.warning("Broker unreachable: %s%r is left to its sweep", task.name, args, exc_info=True)
 
     transaction.on_commit(publish)
