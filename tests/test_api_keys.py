@@ -55,3 +55,29 @@ def test_a_bad_key_is_a_401(client, mutate):
 def test_a_key_of_a_non_operator_is_refused_by_operator_endpoints(client):
     response = client.get(LIST_URL, HTTP_AUTHORIZATION=f"Api-Key {key_for(UserFactory())}")
     assert response.status_code == 403
+
+
+def test_a_used_key_revoked_or_its_user_withdrawn_in_the_admin_is_refused_at_once(client):
+    """Keys are remembered per process after first use; a change through the admin forgets them."""
+    operator = SuperuserFactory()
+    key = key_for(operator)
+    assert client.get(LIST_URL, HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+    api_key = ApiKey.objects.get(user=operator)
+    api_key.revoked = True
+    api_key.save()
+    assert client.get(LIST_URL, HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 401
+
+    other = SuperuserFactory()
+    other_key = key_for(other)
+    assert client.get(LIST_URL, HTTP_AUTHORIZATION=f"Api-Key {other_key}").status_code == 200
+    other.is_staff = False
+    other.save()
+    assert client.get(LIST_URL, HTTP_AUTHORIZATION=f"Api-Key {other_key}").status_code == 403
+
+
+def test_a_read_with_a_known_key_makes_no_query_for_the_key(client, django_assert_num_queries):
+    key = key_for(SuperuserFactory())
+    url = "/api/legal_entities?page_size=5"
+    assert client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+    with django_assert_num_queries(0):  # key, user and the cached page: nothing from the database
+        assert client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
