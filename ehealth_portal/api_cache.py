@@ -86,3 +86,15 @@ def rows_json(rows: list[tuple], *, prefix: str, load) -> list[bytes]:
 
 def json_list(items: list[bytes]) -> RawJSON:
     return RawJSON(b"[" + b",".join(items) + b"]")
+
+
+def query_key(request, *serializers) -> str:
+    """A cache key of the request's query parameters that these serializers read, as they were sent.
+
+    A cached answer is then found before validating anything; a request that fails validation is never
+    stored, and parameters the endpoint ignores cannot multiply the entries.
+    """
+    names = sorted({name for serializer in serializers for name in serializer._declared_fields})
+    return repr(
+        [(name, request.query_params.getlist(name)) for name in names if name in request.query_params]
+    )

@@ -8,9 +8,16 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ehealth_portal.api import Conflict, Envelope, PagePagination, PagingSerializer, cached_json_response
-from ehealth_portal.api_cache import RawJSON, json_list, rows_json
+from ehealth_portal.api import (
+    Conflict,
+    Envelope,
+    PagePagination,
+    PagingSerializer,
+    cached_json_response,
+)
+from ehealth_portal.api_cache import RawJSON, json_list, query_key, rows_json
 from ehealth_portal.apis import Base64Field
+from ehealth_portal.serializers import SharedFieldsSerializer
 
 from .models import PUBLIC_REGISTRY, LegalEntity, RegistrationApplication
 from .payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
@@ -103,12 +110,12 @@ class LegalEntityFilterSerializer(serializers.Serializer):
     )
 
 
-class MedicalServiceProviderOutputSerializer(serializers.Serializer):
+class MedicalServiceProviderOutputSerializer(SharedFieldsSerializer):
     licenses = LicenseSerializer(many=True)
     accreditation = AccreditationSerializer()
 
 
-class LegalEntitySerializer(serializers.Serializer):
+class LegalEntitySerializer(SharedFieldsSerializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     short_name = serializers.CharField()
@@ -197,18 +204,17 @@ class LegalEntityListApi(APIView):
         tags=["legal entities"],
     )
     def get(self, request):
-        filters = LegalEntityFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = PagePagination()
-        requested = paginator.page_requested(request)
-
         def page() -> tuple[bytes, dict]:
+            filters = LegalEntityFilterSerializer(data=request.query_params)
+            filters.is_valid(raise_exception=True)
+            paginator = PagePagination()
             versions = legal_entity_list(**filters.validated_data).values_list("pk", "updated_at")
             rows = paginator.paginate_queryset(versions, request, view=self)
             return json_list(_legal_entities_json(rows)), paginator.paging()
 
-        # A page is kept for the current version of the registry; its rows by their own updated_at.
-        key = f"api:legal-entities:{sorted(filters.validated_data.items())}:{requested}"
+        # A page is kept for the current version of the registry, its rows by their own updated_at; a page
+        # asked for again is found by its parameters as sent, before validating them again.
+        key = "api:legal-entities:" + query_key(request, LegalEntityFilterSerializer, PagingSerializer)
         data, paging = PUBLIC_REGISTRY.shared(key, page, timeout=600)
         return Response(Envelope(data=RawJSON(data), paging=paging))
 

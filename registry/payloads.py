@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ehealth_portal.error_paths import error_paths
+from ehealth_portal.serializers import SharedFieldsSerializer
 from ehealth_portal.validators import (
     validate_edrpou,
     validate_person_name,
@@ -102,7 +103,7 @@ class PastDateField(serializers.DateField):
 # --- Serializers ------------------------------------------------------------------------------------
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(SharedFieldsSerializer):
     """Refuses keys it does not know, like eHealth's `additionalProperties: false` schemas."""
 
     ignored_fields: tuple[str, ...] = ()

@@ -114,6 +114,12 @@ def certificate_load(der: bytes) -> Certificate:
         raise ValueError(f"malformed certificate: {error!r}") from None
 
 
+@lru_cache(maxsize=4096)
+def name_key(der: bytes) -> str:
+    """A Name normalised for matching (RFC 5280 §7.1); an issuer's name recurs in every certificate it signs."""
+    return x509.Name.load(der).hashable
+
+
 def _parse(der: bytes) -> Certificate:
     cert = x509.Certificate.load(der, strict=True)
     tbs = cert["tbs_certificate"]
@@ -134,8 +140,8 @@ def _parse(der: bytes) -> Certificate:
         der=der,
         sha256=hashlib.sha256(der).hexdigest(),
         serial=tbs["serial_number"].native,
-        subject=subject.hashable,
-        issuer=tbs["issuer"].hashable,
+        subject=name_key(subject.dump()),
+        issuer=name_key(tbs["issuer"].dump()),
         issuer_der=tbs["issuer"].dump(),
         subject_text=name_text(subject),
         issuer_text=name_text(tbs["issuer"]),
