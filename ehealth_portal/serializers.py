@@ -4,15 +4,12 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import BindingDict
 
 
+# A serializer whose bound fields are built once per class, not for every instance. DRF deep-copies
+# every declared field — nested serializers and their fields too — each time a serializer is made: most
+# of the CPU of validating an eHealth payload or rendering a facility. The fields of these serializers
+# keep no per-request state (no `context`, `partial` or `instance` is read through them), so one bound
+# set per class serves every instance and thread. (Comments, not a docstring: the schema would show it.)
 class SharedFieldsSerializer(serializers.Serializer):
-    """A serializer whose bound fields are built once per class, not for every instance.
-
-    DRF deep-copies every declared field — nested serializers and their fields too — each time a
-    serializer is made: most of the CPU of validating an eHealth payload or rendering a facility. The
-    fields of these serializers keep no per-request state (no `context`, `partial` or `instance` is
-    read through them), so one bound set per class serves every instance and thread.
-    """
-
     @property
     def fields(self):
         shared = type(self).__dict__.get("_shared_fields")
