@@ -1,14 +1,20 @@
-"""The facility registration wizard: five steps kept in the session, saved only on submission.
+"""Step-by-step forms: `StepWizard`, what every wizard of the portal shares (facility registration now;
+staff and declarations next), and `RegistrationWizard`, the five steps of facility registration, kept in
+the session and saved only on submission.
 
-A step's URL is /register/<step>/. "Back" and the review's "Change" buttons post `wizard_goto_step`,
-and the step being left is stored as typed, valid or not, so nothing is lost; a step is shown only
-when every earlier step is complete. The signed document is the canonical JSON
-of the payload built from the steps (`registry.payloads`), shown and downloadable on the review step.
+A step's URL is /register/<step>/. "Back" posts `wizard_goto_step` and the review's "Change" buttons
+`wizard_change_step`; the step being left is stored as typed, valid or not, so nothing is lost; a step is shown only
+when every earlier step is complete. A change asked for on the review, or the correction of a rejected
+application, opens the step at fault and then returns to the review (through the other steps at fault
+only). The signed document is the canonical JSON of the payload built from the steps
+(`registry.payloads`); the review shows it in words, by step, and exactly, behind a disclosure and as a
+download.
 """
 
 import base64
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from allauth.core.ratelimit import consume_or_429
 from django.contrib import messages
@@ -16,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +31,7 @@ from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from .forms import (
+    ALREADY_REGISTERED,
     PAYLOAD_PATH_LABELS,
     PUBLIC_OFFER_TEXT,
     STEP_ADDRESSES,
@@ -33,17 +41,170 @@ from .forms import (
     STEP_REVIEW,
     WIZARD_STEPS,
     review_sections,
+    step_for_payload_path,
     wizard_payload,
     wizard_step_data,
 )
-from .models import RegistrationApplication
+from .models import ApplicationCheck, RegistrationApplication
 from .payloads import (
     SOLE_PROPRIETOR_LEGAL_FORM,
     legal_entity_payload_canonical,
     legal_entity_payload_validate,
+    payload_full_name,
 )
 from .selectors import registration_application_by_token
 from .services import ENVELOPE_FIELD, registration_application_submit
+
+# The wizard's own keys in the session storage's extra data.
+BACK_TO_REVIEW = "back_to_review"  # a correction is under way: a saved step returns to the review
+STEPS_AT_FAULT = "steps_at_fault"  # the other steps the correction still has to visit
+SHOW_ERRORS = "show_errors"  # a step the wizard sent the user back to: shown with its errors
+CHANGE_STEP = "wizard_change_step"  # the review's "Change" buttons: like formtools' wizard_goto_step, and
+# the wizard comes back to the review once that step is saved
+
+
+class StepWizard(NamedUrlSessionWizardView):
+    """Navigation shared by the portal's wizards; the last step is the review.
+
+    Subclasses set `form_list`, `title` (what the wizard does), `step_titles` ({step: title}) and
+    `template_name` (a template extending registry/wizard/base.html).
+    """
+
+    title = ""
+    step_titles: dict = {}
+
+    @property
+    def review_step(self) -> str:
+        return self.steps.last
+
+    def data_steps(self) -> list[str]:
+        """Every step but the review: the ones that hold the data."""
+        return [step for step in self.get_form_list() if step != self.review_step]
+
+    def get(self, request, *args, **kwargs):
+        step = kwargs.get("step")
+        if step == self.done_step_name:  # submission happens on the review step's POST only
+            return redirect(self.get_step_url(self.review_step))
+        if step in self.get_form_list() and (incomplete := self.first_incomplete_step(before=step)):
+            return self.render_revalidation_failure(incomplete, None)
+        if step == self.review_step:
+            self.correction_end()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        change = self.request.POST.get(CHANGE_STEP)
+        if change in self.data_steps():
+            self._keep_current_input(self.posted_step())
+            self.correction_start()
+            return self.render_goto_step(change)
+        if self.request.POST.get("wizard_goto_step") in self.get_form_list():
+            self._keep_current_input(self.posted_step())
+        return super().post(*args, **kwargs)
+
+    def posted_step(self) -> str | None:
+        management = ManagementForm(self.request.POST, prefix=self.prefix)
+        return management.cleaned_data["current_step"] if management.is_valid() else None
+
+    def _keep_current_input(self, step: str | None) -> None:
+        """Store what the user typed on the step they leave, unvalidated (files are not kept)."""
+        if step in self.get_form_list():
+            self.storage.set_step_data(step, self.kept_data(step, self.request.POST))
+
+    def kept_data(self, step: str, data):
+        """The posted data of a step as stored; a subclass drops what must not be kept."""
+        return data.copy()
+
+    def process_step(self, form):
+        return self.kept_data(self.steps.current, form.data)
+
+    def first_incomplete_step(self, *, before: str | None = None) -> str | None:
+        """The first step before `before` (the review) whose stored data does not validate."""
+        before = before or self.review_step
+        for step in self.get_form_list():
+            if step == before:
+                return None
+            if self.get_cleaned_data_for_step(step) is None:
+                return step
+        return None
+
+    # --- Corrections --------------------------------------------------------------------------------
+
+    def correction_start(self, steps_at_fault: Iterable[str] = ()) -> None:
+        """From now on a saved step leads to the next of `steps_at_fault`, then back to the review."""
+        self.storage.extra_data = {
+            **self.storage.extra_data,
+            BACK_TO_REVIEW: True,
+            STEPS_AT_FAULT: list(steps_at_fault),
+        }
+
+    def correction_end(self) -> None:
+        extra = self.storage.extra_data
+        if BACK_TO_REVIEW in extra:
+            self.storage.extra_data = {
+                key: value for key, value in extra.items() if key not in (BACK_TO_REVIEW, STEPS_AT_FAULT)
+            }
+
+    def correcting(self) -> bool:
+        return bool(self.storage.extra_data.get(BACK_TO_REVIEW))
+
+    def render_next_step(self, form, **kwargs):
+        if not self.correcting():
+            return super().render_next_step(form, **kwargs)
+        extra = self.storage.extra_data
+        pending = [step for step in extra.get(STEPS_AT_FAULT, []) if step != self.steps.current]
+        self.storage.extra_data = {**extra, STEPS_AT_FAULT: pending}
+        # A saved change can make a later step incomplete (a sole proprietor's code and the head's RNOKPP).
+        order = self.get_form_list()
+        candidates = [step for step in (*pending, self.first_incomplete_step()) if step in order]
+        target = min(candidates, key=list(order).index) if candidates else self.review_step
+        self.storage.current_step = target
+        return redirect(self.get_step_url(target))
+
+    def render_revalidation_failure(self, failed_step, form, **kwargs):
+        """Back to an earlier step that is not (or no longer) complete, which then shows its errors."""
+        self.storage.extra_data = {**self.storage.extra_data, SHOW_ERRORS: failed_step}
+        return super().render_revalidation_failure(failed_step, form, **kwargs)
+
+    # --- Rendering ----------------------------------------------------------------------------------
+
+    def render(self, form=None, **kwargs):
+        form = form or self.get_form()
+        sent_back = self.storage.extra_data.get(SHOW_ERRORS) == self.steps.current
+        if sent_back:
+            self.storage.extra_data = {
+                key: value for key, value in self.storage.extra_data.items() if key != SHOW_ERRORS
+            }
+        if self.request.method == "GET" and form.is_bound and not form.is_valid() and not sent_back:
+            # Back on an unfinished step: show what was typed, without errors the user has not asked for.
+            typed = form
+            form = self.get_form(data=None)
+            form.initial = {
+                name: field.widget.value_from_datadict(typed.data, {}, typed.add_prefix(name))
+                for name, field in typed.fields.items()
+            }
+        return super().render(form, **kwargs)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        context["progress"] = [
+            {
+                "name": step,
+                "title": self.step_titles[step],
+                "number": number,
+                "is_current": step == self.steps.current,
+            }
+            for number, step in enumerate(self.get_form_list(), start=1)
+        ]
+        context["step_title"] = self.step_titles[self.steps.current]
+        context["wizard_title"] = self.title
+        pending = [s for s in self.storage.extra_data.get(STEPS_AT_FAULT, []) if s != self.steps.current]
+        context["returns_to_review"] = self.correcting() and not pending
+        return context
+
+    def forms_for_data(self, data_by_step: dict) -> dict:
+        """The data steps' forms bound to `data_by_step` ({step: raw data}), for the review's summary."""
+        return {step: self.get_form(step, data=data_by_step.get(step)) for step in self.data_steps()}
+
 
 STEP_TITLES = {
     STEP_FACILITY: gettext_lazy("Facility"),
@@ -60,8 +221,10 @@ UNKEPT_REVIEW_FIELDS = ("signature_base64", "document_sha256")
 
 
 @method_decorator(never_cache, name="dispatch")
-class RegistrationWizard(NamedUrlSessionWizardView):
+class RegistrationWizard(StepWizard):
     form_list = WIZARD_STEPS
+    title = gettext_lazy("Register a medical facility")
+    step_titles = STEP_TITLES
     template_name = "registry/wizard/step.html"
     # formtools insists on a file storage when a step has a file field; uploads are never stored
     # (process_step_files): the signature is read from the submitting request only.
@@ -75,23 +238,14 @@ class RegistrationWizard(NamedUrlSessionWizardView):
             return self._start_from_application(request.GET["correct"])
         if step == DOCUMENT_STEP:
             return self._document_download()
-        if step == self.done_step_name:  # submission happens on the review step's POST only
-            return redirect(self.get_step_url(self.steps.last))
-        if step in self.get_form_list() and (incomplete := self._first_incomplete_step(before=step)):
-            return redirect(self.get_step_url(incomplete))
         return super().get(request, *args, **kwargs)
 
     def post(self, *args, **kwargs):
-        goto = self.request.POST.get("wizard_goto_step")
-        if goto in self.get_form_list():
-            self._keep_current_input()
-        elif self._posted_step() == STEP_REVIEW and (limited := self._submission_limited()):
+        navigating = {self.request.POST.get(name) for name in ("wizard_goto_step", CHANGE_STEP)}
+        submitting = not navigating & set(self.get_form_list()) and self.posted_step() == STEP_REVIEW
+        if submitting and (limited := self._submission_limited()):
             return limited
         return super().post(*args, **kwargs)
-
-    def _posted_step(self) -> str | None:
-        management = ManagementForm(self.request.POST, prefix=self.prefix)
-        return management.cleaned_data["current_step"] if management.is_valid() else None
 
     def _submission_limited(self):
         """Submissions are limited per address and per head's email (each costs a signature check)."""
@@ -102,21 +256,12 @@ class RegistrationWizard(NamedUrlSessionWizardView):
             return consume_or_429(self.request, action="registration_submit_head", key=head_email)
         return None
 
-    def _keep_current_input(self) -> None:
-        """Store what the user typed on the step they leave, unvalidated (files are not kept)."""
-        step = self._posted_step()
-        if step not in self.get_form_list():
-            return
-        self.storage.set_step_data(step, _kept(step, self.request.POST))
-
-    def _first_incomplete_step(self, *, before: str = STEP_REVIEW) -> str | None:
-        """The first step before `before` whose stored data does not validate (None: all complete)."""
-        for step in self.get_form_list():
-            if step == before:
-                return None
-            if self.get_cleaned_data_for_step(step) is None:
-                return step
-        return None
+    def kept_data(self, step: str, data):
+        data = data.copy()
+        if step == STEP_REVIEW:
+            for name in UNKEPT_REVIEW_FIELDS:
+                data.pop(f"{step}-{name}", None)
+        return data
 
     def get_form_kwargs(self, step=None):
         if step == STEP_HEAD:
@@ -125,60 +270,43 @@ class RegistrationWizard(NamedUrlSessionWizardView):
                 return {"sole_proprietor_code": facility.get("edrpou")}
         return {}
 
-    def process_step(self, form):
-        return _kept(self.steps.current, form.data)
-
     def _start_from_application(self, token: str):
-        """The status page's "Correct and submit again": the rejected application's data, to edit."""
+        """The status page's "Correct and submit again": the rejected application's data, opened at the
+        first step its reasons name; the other steps they name follow, then the review."""
         application = registration_application_by_token(token=token)
         if application is None or application.status != RegistrationApplication.Status.REJECTED:
             raise Http404
         self.storage.reset()
         for step, data in wizard_step_data(application.data).items():
             self.storage.set_step_data(step, data)
-        self.storage.current_step = self.steps.first
+        order = list(self.get_form_list())
+        at_fault = sorted({_reason_step(reason) for reason in application.reasons}, key=order.index)
+        first = at_fault[0] if at_fault else STEP_REVIEW
+        self.correction_start(at_fault[1:])
+        self.storage.current_step = first
         messages.info(
             self.request,
-            _("The data of your application is filled in: correct it, then sign the new document."),
+            _("The data of your application is filled in: correct it, then sign the new document.")
+            if first == STEP_REVIEW
+            else _(
+                "The data of your application is filled in. Correct this step; then you return to the review."
+            ),
         )
-        return redirect(self.get_step_url(self.steps.first))
+        for reason in application.reasons:
+            if reason.get("message"):
+                messages.warning(self.request, reason["message"])
+        return redirect(self.get_step_url(first))
 
     # --- Rendering ----------------------------------------------------------------------------------
 
-    def render(self, form=None, **kwargs):
-        form = form or self.get_form()
-        if self.request.method == "GET" and form.is_bound and not form.is_valid():
-            # Back on an unfinished step: show what was typed, without errors the user has not asked for.
-            typed = form
-            form = self.get_form(data=None)
-            form.initial = {
-                name: field.widget.value_from_datadict(typed.data, {}, typed.add_prefix(name))
-                for name, field in typed.fields.items()
-            }
-        return super().render(form, **kwargs)
-
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form=form, **kwargs)
-        context["progress"] = [
-            {
-                "name": step,
-                "title": STEP_TITLES[step],
-                "number": number,
-                "is_current": step == self.steps.current,
-            }
-            for number, step in enumerate(self.get_form_list(), start=1)
-        ]
-        context["step_title"] = STEP_TITLES[self.steps.current]
         if self.steps.current == STEP_REVIEW:
             context.update(self._review_context())
         return context
 
-    def _data_steps(self) -> list[str]:
-        """Every step but the review: the ones that hold the payload."""
-        return [step for step in self.get_form_list() if step != STEP_REVIEW]
-
     def _steps_cleaned_data(self) -> dict[str, dict] | None:
-        cleaned = {step: self.get_cleaned_data_for_step(step) for step in self._data_steps()}
+        cleaned = {step: self.get_cleaned_data_for_step(step) for step in self.data_steps()}
         return None if None in cleaned.values() else cleaned
 
     def _document(self) -> tuple[dict, bytes]:
@@ -190,28 +318,32 @@ class RegistrationWizard(NamedUrlSessionWizardView):
         return payload, legal_entity_payload_canonical(payload)
 
     def _review_context(self) -> dict:
-        sections = review_sections(self._review_forms())
-        for section in sections:
-            section["title"] = STEP_TITLES[section["step"]]
-        context = {"review_sections": sections, "public_offer_text": PUBLIC_OFFER_TEXT}
+        context = {"public_offer_text": PUBLIC_OFFER_TEXT}
         self._submission_key()  # in the session before the submit: a double submit shares it
         try:
-            _payload, document = self._document()
+            payload, document = self._document()
         except ValidationError as error:
+            stored = {step: self.storage.get_step_data(step) for step in self.data_steps()}
+            context["review_sections"] = self._sections(stored)
             context["payload_errors"] = payload_error_list(error)
             return context
+        # The summary is read back from the document itself: what it shows is what is signed.
+        typed = {step: MultiValueDict(data) for step, data in wizard_step_data(payload).items()}
         context.update(
+            review_sections=self._sections(typed),
             document=document.decode(),
             document_base64=base64.b64encode(document).decode(),
             document_sha256=hashlib.sha256(document).hexdigest(),
             document_filename=DOCUMENT_FILENAME,
+            expected_signer=expected_signer(payload),
         )
         return context
 
-    def _review_forms(self) -> dict:
-        return {
-            step: self.get_form(step, data=self.storage.get_step_data(step)) for step in self._data_steps()
-        }
+    def _sections(self, data_by_step: dict) -> list[dict]:
+        sections = review_sections(self.forms_for_data(data_by_step))
+        for section in sections:
+            section["title"] = STEP_TITLES[section["step"]]
+        return sections
 
     def _document_download(self):
         try:
@@ -230,7 +362,7 @@ class RegistrationWizard(NamedUrlSessionWizardView):
         The uploaded signature is read from this request, never stored in the session; the wizard's
         data is dropped only after a successful submission.
         """
-        if incomplete := self._first_incomplete_step():
+        if incomplete := self.first_incomplete_step():
             return self.render_revalidation_failure(incomplete, None)
         return self.done(form)
 
@@ -264,7 +396,8 @@ class RegistrationWizard(NamedUrlSessionWizardView):
         return redirect("registry:application-status", token=token)
 
     def _signature_errors_to_field(self, form, error: ValidationError) -> list[str]:
-        """Refusals of the signature or its signer go next to the signature field; the rest above the form."""
+        """Refusals of the signature or its signer go next to the signature field; the rest above the form
+        (a facility registered meanwhile with what to do instead)."""
         if not hasattr(error, "error_dict"):
             return list(error.messages)
         others = {}
@@ -272,18 +405,33 @@ class RegistrationWizard(NamedUrlSessionWizardView):
             for item in items:
                 if path == ENVELOPE_FIELD or (item.code or "").startswith("signer_"):
                     form.add_error("signature", item.messages)
+                elif item.code == "legal_entity_exists":
+                    others.setdefault(path, []).append(ValidationError(ALREADY_REGISTERED, code=item.code))
                 else:
                     others.setdefault(path, []).append(item)
         return payload_error_list(ValidationError(others)) if others else []
 
 
-def _kept(step: str, data):
-    """The step's posted data as stored: the review step never keeps its signature."""
-    data = data.copy()
-    if step == STEP_REVIEW:
-        for name in UNKEPT_REVIEW_FIELDS:
-            data.pop(f"{step}-{name}", None)
-    return data
+def _reason_step(reason: dict) -> str:
+    """The step where a rejection reason is corrected: the review (a new signature) for the signature's."""
+    if reason.get("step") == ApplicationCheck.Step.SIGNATURE:
+        return STEP_REVIEW
+    return step_for_payload_path(reason.get("field") or "")
+
+
+def expected_signer(payload: dict) -> dict:
+    """Who must sign, as the signature check compares it: the head's RNOKPP and names, and the facility's
+    EDRPOU (not for a sole proprietor, whose code is the RNOKPP). The review gives it to the browser,
+    which refuses another person's key file before signing."""
+    owner = payload["owner"]
+    given_names = " ".join(filter(None, [owner["first_name"], owner.get("second_name")]))
+    return {
+        "drfo": owner["tax_id"],
+        "edrpou": "" if payload["legal_form"] == SOLE_PROPRIETOR_LEGAL_FORM else payload["edrpou"],
+        "surname": owner["last_name"],
+        "given_names": given_names,
+        "full_name": payload_full_name(owner),
+    }
 
 
 def payload_error_list(error: ValidationError) -> list[str]:

@@ -1,12 +1,19 @@
-// Registration review step: sign the shown document in the browser with the head's PKCS#12 key file.
+// Sign the shown document in the browser with a PKCS#12 key file (the clinic registration's review, the
+// CNAP joining application).
 //
 //   <div data-browser-sign data-document="<base64 of the exact bytes to sign>"
 //        data-signature-input="<id of the hidden base64 field>" data-upload-input="<id of the .p7s input>"
+//        data-expected-drfo="…" data-expected-edrpou="…" data-expected-surname="…"
+//        data-expected-given-names="…" data-expected-full-name="…"   (optional: who must sign;
+//        data-expected-edrpou-strict: a certificate must name that organisation)
 //        data-msg-…="translated messages" hidden> … #key-file, #key-password, [data-sign-button],
 //        [data-sign-status] … </div>
 //
 // The key file and the password inputs have no name, so the form never sends them; only the CMS
-// signature (base64 DER, made by window.EhealthSign) goes into the hidden field.
+// signature (base64 DER, made by window.EhealthSign) goes into the hidden field. When the page names who
+// must sign, a key whose certificate names someone else is refused before anything is signed, by the
+// rules the portal applies on submission (registry.services.registration._signer_reasons): the RNOKPP,
+// the organisation's EDRPOU when both have one, and the names.
 (function () {
   "use strict";
 
@@ -20,11 +27,70 @@
     no_webcrypto: "msgNoWebcrypto",
   };
 
+  // registry.edr_parsing.name_key: upper case, one apostrophe, one hyphen, single spaces.
+  var NAME_VARIANTS = [
+    [/[\u02bc\u2019\u2018`\u00b4\u02b9\u2032]/g, "'"],
+    [/[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]/g, "-"],
+    [/[«»“”„‟″]/g, '"'],
+    [/[\u00ad\u200b\u200c\u200d\u2060\ufeff]/g, ""],
+  ];
+
+  function nameKey(text) {
+    var key = (text || "").normalize("NFC").toUpperCase();
+    for (var i = 0; i < NAME_VARIANTS.length; i += 1) key = key.replace(NAME_VARIANTS[i][0], NAME_VARIANTS[i][1]);
+    key = key.normalize("NFC").split(/\s+/).filter(Boolean).join(" ");
+    return key.replace(/ ?- ?/g, "-");
+  }
+
+  function namesMatch(a, b) {
+    var key = nameKey(a);
+    return Boolean(key) && key === nameKey(b);
+  }
+
   function decodeBase64(text) {
     var binary = atob(text);
     var bytes = new Uint8Array(binary.length);
     for (var i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
     return bytes;
+  }
+
+  function fill(template, signer, head) {
+    return (template || "")
+      .replace("{signer}", function () {
+        return signer || "—";
+      })
+      .replace("{head}", function () {
+        return head || "—";
+      });
+  }
+
+  // Why the certificate's person is not the expected signer (a message), or "" when they are. Each rule
+  // applies when the page gives its part: the RNOKPP (data-expected-drfo), the organisation
+  // (data-expected-edrpou; a certificate without one passes unless data-expected-edrpou-strict), the names
+  // (data-expected-surname and -given-names, or -full-name for a certificate with a common name only).
+  function signerProblem(identity, data) {
+    if (data.expectedDrfo) {
+      var drfo = (identity.drfo || "").trim().toUpperCase();
+      if (!drfo) return data.msgSignerNoDrfo;
+      if (drfo !== data.expectedDrfo.toUpperCase()) return fill(data.msgSignerNotHead, drfo, data.expectedDrfo);
+    }
+    var edrpou = (identity.edrpou || "").trim();
+    if (data.expectedEdrpou && (edrpou || "expectedEdrpouStrict" in data) && edrpou !== data.expectedEdrpou) {
+      return fill(data.msgSignerEdrpou, edrpou, data.expectedEdrpou);
+    }
+    if (!data.expectedFullName) return "";
+    if (identity.surname || identity.givenNames) {
+      if (
+        !namesMatch(identity.surname, data.expectedSurname) ||
+        !namesMatch(identity.givenNames, data.expectedGivenNames)
+      ) {
+        var named = [identity.surname, identity.givenNames].filter(Boolean).join(" ");
+        return fill(data.msgSignerName, named, data.expectedFullName);
+      }
+    } else if (!namesMatch(identity.commonName, data.expectedFullName)) {
+      return fill(data.msgSignerName, identity.commonName, data.expectedFullName);
+    }
+    return "";
   }
 
   function setup(box) {
@@ -43,6 +109,15 @@
       status.dataset.state = state;
     }
 
+    function checkSigner(identity) {
+      var problem = signerProblem(identity, data);
+      if (problem) {
+        var error = new Error(problem);
+        error.code = "signer_mismatch";
+        throw error;
+      }
+    }
+
     if (signatureInput.value) show(data.msgSigned, "signed");
 
     async function sign() {
@@ -50,6 +125,7 @@
       if (!file) return show(data.msgNoFile, "error");
       if (!passwordInput.value) return show(data.msgNoPassword, "error");
       button.disabled = true;
+      signatureInput.value = "";
       show(data.msgSigning, "busy");
       try {
         var der = await window.EhealthSign.signWithPkcs12({
@@ -57,6 +133,7 @@
           password: passwordInput.value,
           content: decodeBase64(data.document),
           detached: false,
+          checkSigner: data.expectedDrfo || data.expectedEdrpou ? checkSigner : null,
         });
         signatureInput.value = window.EhealthSign.base64(der);
         passwordInput.value = "";
@@ -64,9 +141,16 @@
         show(data.msgSigned, "signed");
       } catch (error) {
         signatureInput.value = "";
-        var key = MESSAGE_BY_CODE[error && error.code];
+        var code = error && error.code;
+        if (code === "signer_mismatch") {
+          passwordInput.value = "";
+          show(error.message, "error");
+          fileInput.focus();
+          return;
+        }
+        var key = MESSAGE_BY_CODE[code];
         show(key ? data[key] : data.msgFailed + " " + (error && error.message ? error.message : error), "error");
-        if (error && error.code === "wrong_password") passwordInput.focus();
+        if (code === "wrong_password") passwordInput.focus();
       } finally {
         button.disabled = false;
       }

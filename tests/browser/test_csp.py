@@ -101,13 +101,13 @@ def test_swagger_ui(watched):
 
 def test_registration_wizard(watched, facility):
     page = watched("/register/", "#id_facility-kveds")
-    page.get_by_label("Знайти код: введіть цифри або слова").fill("загальна")  # kved-filter.js runs
-    expect(page.locator("#id_facility-kveds option:not([hidden])")).to_have_count(1)
+    page.get_by_label("Знайти код: введіть цифри або слова").fill("загальна")  # checkbox-filter.js runs
+    expect(page.locator("#id_facility-kveds .checkbox-list-item:not([hidden])")).to_have_count(1)
     page.get_by_label("Повна назва").fill('КНП "ДЕМО ЦЕНТР ПМСД"')
     page.get_by_label("Організаційно-правова форма").select_option("150")
     page.get_by_label("бюджетна").check()
     page.get_by_label("ЄДРПОУ").fill("38782323")
-    page.locator("#id_facility-kveds").select_option(["86.21"])
+    page.locator('#id_facility-kveds input[value="86.21"]').check()
     page.locator("#id_facility-email").fill("info@demo-clinic.example")
     page.locator("#id_facility-phone_mobile").fill("050 123 45 67")
     page.get_by_role("button", name="Продовжити").click()

@@ -13,7 +13,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.html import escape
 
 from ehealth_portal.models import Email
-from registry.forms import DATA_STEPS, wizard_payload, wizard_step_data
+from registry.forms import ALREADY_REGISTERED, DATA_STEPS, wizard_payload, wizard_step_data
 from registry.models import (
     DictionaryValue,
     Division,
@@ -185,7 +185,7 @@ def test_review_shows_all_data_by_step_and_the_exact_document(wizard):
         assert text in html
     assert "Коваленко" in html and "Директор" in html
     for step in STEPS:
-        assert f'name="wizard_goto_step" value="{step}"' in html  # a "Change" button per step
+        assert f'name="wizard_change_step" value="{step}"' in html  # a "Change" button per step
     document = base64.b64decode(response.context["document_base64"])
     expected = legal_entity_payload_canonical(legal_entity_payload_validate(json.loads(document)))
     assert document == expected
@@ -312,7 +312,7 @@ def test_back_keeps_the_unfinished_step_and_forward_shows_it_again(wizard):
 
 def test_changing_an_earlier_step_from_the_review_keeps_everything_else(wizard):
     fill_steps(wizard)
-    response = post_step(wizard, "review", {"public_offer_consent": "on"}, wizard_goto_step="facility")
+    response = post_step(wizard, "review", {"public_offer_consent": "on"}, wizard_change_step="facility")
     assert response.url == step_url("facility")
     post_step(wizard, "facility", {**STEPS["facility"], "public_name": "Нова назва"})
     for step in ("addresses", "licence", "head"):  # the later steps are still complete
@@ -465,10 +465,14 @@ def test_data_changed_in_another_tab_after_signing_is_not_submitted(
     assert stored_nothing()
 
 
-def test_a_rule_only_the_payload_knows_is_shown_on_the_review_step(
+def test_a_facility_registered_meanwhile_sends_the_submission_back_to_step_1_with_what_to_do(
     wizard, pki, registration, django_capture_on_commit_callbacks
 ):
+    # Registered between the review and the submission: the steps are checked again on submission
+    # (the service's own check stays for a submission racing another one).
     registration.register_clinic()
+    fill_steps(wizard)
+    document = review_document(wizard)
     LegalEntity.objects.create(
         edrpou=CLINIC_EDRPOU,
         name="Вже є",
@@ -476,15 +480,15 @@ def test_a_rule_only_the_payload_knows_is_shown_on_the_review_step(
         owner_property_type="PRIVATE",
         email="a@b.example",
     )
-    fill_steps(wizard)
-    document = review_document(wizard)
     response = submit_signed(
         wizard, django_capture_on_commit_callbacks, pki.sign(pki.person(), document), document
     )
-    assert response.status_code == 200
+    assert response.status_code == 302 and response.url == step_url("facility")
+    page = wizard.get(response.url)
+    assert page.context["wizard"]["form"].already_registered
     with translation.override("uk"):
-        message = str(REASON_MESSAGES["legal_entity_exists"])
-    assert f"<li>ЄДРПОУ: {escape(message)}</li>" in main_html(response)
+        message = str(ALREADY_REGISTERED)
+    assert escape(message) in main_html(page)
     assert not RegistrationApplication.objects.exists()
 
 

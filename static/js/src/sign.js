@@ -18,6 +18,14 @@ const OID = {
   keyBag: "1.2.840.113549.1.12.10.1.1",
   certBag: "1.2.840.113549.1.12.10.1.3",
   basicConstraints: "2.5.29.19",
+  subjectDirectoryAttributes: "2.5.29.9",
+  sdaDrfo: "1.2.804.2.1.1.1.11.1.4.1.1",
+  sdaEdrpou: "1.2.804.2.1.1.1.11.1.4.2.1",
+  surname: "2.5.4.4",
+  givenName: "2.5.4.42",
+  commonName: "2.5.4.3",
+  serialNumber: "2.5.4.5",
+  organizationIdentifier: "2.5.4.97",
 };
 
 // The signature algorithms the portal's verifier accepts, by key type.
@@ -173,6 +181,52 @@ function signerCertificate(keyInfo, certificates) {
   return matching[0];
 }
 
+function asn1Text(value) {
+  const text = value && value.valueBlock && value.valueBlock.value;
+  return typeof text === "string" ? text.trim() : null;
+}
+
+// The first string value of each subjectDirectoryAttributes attribute, by OID (Ukrainian CAs put the
+// DRFO and EDRPOU there).
+function directoryAttributes(certificate) {
+  const found = {};
+  const extension = (certificate.extensions || []).find(
+    (item) => item.extnID === OID.subjectDirectoryAttributes,
+  );
+  if (!extension) return found;
+  const asn1 = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView);
+  if (asn1.offset === -1) return found;
+  for (const attribute of asn1.result.valueBlock.value || []) {
+    const [type, values] = (attribute.valueBlock && attribute.valueBlock.value) || [];
+    if (!(type instanceof asn1js.ObjectIdentifier) || !values || !values.valueBlock) continue;
+    const oid = type.valueBlock.toString();
+    const text = asn1Text((values.valueBlock.value || [])[0]);
+    if (text && !(oid in found)) found[oid] = text;
+  }
+  return found;
+}
+
+function prefixed(prefix, value) {
+  return value && value.startsWith(prefix) ? value.slice(prefix.length) : null;
+}
+
+/** Who a certificate names, read as the portal's verifier reads it
+ * (ehealth_portal/signatures/certificates.py): {drfo, edrpou, surname, givenNames, commonName}. */
+export function certificateIdentity(certificate) {
+  const names = {};
+  for (const item of certificate.subject.typesAndValues) {
+    if (!(item.type in names)) names[item.type] = asn1Text(item.value);
+  }
+  const directory = directoryAttributes(certificate);
+  return {
+    drfo: directory[OID.sdaDrfo] || prefixed("TINUA-", names[OID.serialNumber]),
+    edrpou: directory[OID.sdaEdrpou] || prefixed("NTRUA-", names[OID.organizationIdentifier]),
+    surname: names[OID.surname] || null,
+    givenNames: names[OID.givenName] || null,
+    commonName: names[OID.commonName] || null,
+  };
+}
+
 function signatureAlgorithm(keyInfo) {
   const algorithm = keyInfo.privateKeyAlgorithm;
   if (algorithm.algorithmId === OID.rsa) {
@@ -204,15 +258,18 @@ function derSorted(items) {
 /**
  * Sign `content` with the key in a PKCS#12 file; returns a DER CMS SignedData (Uint8Array).
  * Signed attributes: contentType, messageDigest, signingTime. Content attached unless `detached`.
+ * `checkSigner(identity)`, if given, sees the key's certificate (`certificateIdentity`) before anything is
+ * signed; what it throws stops the signing (a page refusing someone else's key file).
  * Throws SignError (with `code`) for a bad file, a wrong password or an unsupported key.
  */
-export async function signWithPkcs12({ p12, password, content, detached = false }) {
+export async function signWithPkcs12({ p12, password, content, detached = false, checkSigner = null }) {
   const data = toBytes(content, "content");
   if (typeof password !== "string") throw new TypeError("password: string expected");
   const cryptoEngine = engine();
   const { keyInfo, certificates } = await pkcs12Open(toBytes(p12, "p12"), password, cryptoEngine);
   const algorithm = signatureAlgorithm(keyInfo);
   const signer = signerCertificate(keyInfo, certificates);
+  if (checkSigner) await checkSigner(certificateIdentity(signer));
   let privateKey;
   try {
     // Not extractable: the page's scripts can sign with it but never read it.
