@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ehealth_portal.api_cache import CachedJson
 
+from .addresses import address_text
 from .models import (
     PUBLIC_REGISTRY,
     REFERENCE_DATA,
@@ -309,6 +310,11 @@ def legal_entity_public_get(*, legal_entity_id) -> LegalEntity | None:
         return None
 
 
+def legal_entity_active_exists(*, edrpou: str, type: str = "MSP") -> bool:  # noqa: A002
+    """Whether an ACTIVE facility of this type has this code: a code is registered once."""
+    return LegalEntity.objects.filter(edrpou=edrpou, type=type, status=LegalEntity.Status.ACTIVE).exists()
+
+
 def division_geojson(*, bbox: tuple[float, float, float, float] | None = None, limit: int = 5000) -> dict:
     """Public divisions with coordinates as a GeoJSON FeatureCollection.
 
@@ -374,24 +380,6 @@ def division_geojson_cached(*, bbox: tuple[float, float, float, float] | None = 
     )
 
 
-def address_text(addresses: list[dict], *, address_type: str | None = None) -> str:
-    """One line for an eHealth address (the first one, or the first of `address_type`)."""
-    address = next((item for item in addresses if address_type in (None, item.get("type"))), None)
-    if not address:
-        return ""
-    street = " ".join(filter(None, [address.get("street"), address.get("building")]))
-    if address.get("apartment"):
-        street = f"{street}, {address['apartment']}"
-    parts = [
-        address.get("zip"),
-        address.get("area"),
-        address.get("region"),
-        address.get("settlement"),
-        street,
-    ]
-    return ", ".join(dict.fromkeys(part for part in parts if part))
-
-
 def legal_entity_list(
     *,
     edrpou: str | None = None,
@@ -416,3 +404,10 @@ def legal_entity_list(
     if settlement:
         queryset = queryset.filter(_address_filter("settlement", settlement))
     return queryset.order_by("-created_at", "pk")
+
+
+def registration_applications_waiting_count() -> int:
+    """Applications waiting for an operator's decision (the admin's dashboard)."""
+    return RegistrationApplication.objects.filter(
+        status=RegistrationApplication.Status.WAITING_OPERATOR
+    ).count()

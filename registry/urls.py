@@ -17,4 +17,5 @@ urlpatterns = [
     path("facilities/<uuid:legal_entity_id>/", views.facility_detail, name="facility-detail"),
     path("map/", views.facility_map, name="facility-map"),
     path("map/divisions.geojson", views.division_geojson, name="division-geojson"),
+    path("places/settlement.json", views.settlement_location, name="settlement-location"),
 ]

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from django.views.decorators.cache import never_cache
 
 from ehealth_portal.api_cache import cached_response
 
-from . import selectors, services
+from . import places, selectors, services
 from .forms import FacilitySearchForm, InvitationAcceptForm
 from .models import PUBLIC_REGISTRY, RegistrationApplication
 
@@ -160,6 +161,22 @@ def division_geojson(request):
         lambda body: HttpResponse(body, content_type="application/geo+json"),
         max_age=60,
     )
+
+
+def settlement_location(request):
+    """Where a settlement is, for the address picker: ?area=КИЇВСЬКА&settlement=Бориспіль&settlement_type=CITY.
+
+    Always 200: a settlement the map does not know has no places (and the region's box, when known).
+    """
+    query = {name: request.GET.get(name, "")[:100] for name in ("area", "settlement", "settlement_type")}
+    response = cached_response(
+        request,
+        places.settlement_location_json(**query),
+        lambda body: HttpResponse(body, content_type="application/json"),
+        max_age=places.CACHE_SECONDS,
+    )
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])  # its texts are in the visitor's language
+    return response
 
 
 def _bbox_parse(value: str) -> tuple[float, float, float, float]:

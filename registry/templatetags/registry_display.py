@@ -1,14 +1,16 @@
-"""Display helpers for the registry's pages: dictionary labels, addresses and phones in words."""
+"""Display helpers for the registry's pages: dictionary labels, addresses, coordinates and phones in words."""
 
 import datetime
+import json
 
 from django import template
+from django.utils.translation import gettext as _
 
-from ..forms import AREAS
-from ..selectors import address_text, dictionary_value_label
+from ..addresses import address_text
+from ..places import coordinates_text
+from ..selectors import dictionary_value_label
 
 register = template.Library()
-AREA_LABELS = dict(AREAS)
 
 
 @register.filter
@@ -21,17 +23,34 @@ def dictionary_label(key, dictionary: str) -> str:
 
 @register.filter
 def address_line(addresses, address_type: str = "") -> str:
-    """One line for the first address (of `address_type`), with the region's name written out."""
-    addresses = [
-        {**address, "area": AREA_LABELS.get(address.get("area"), address.get("area"))}
-        for address in addresses or []
-    ]
+    """The line of the first address (of `address_type`): `registry.addresses`, as everywhere else."""
     return address_text(addresses, address_type=address_type or None)
 
 
 @register.filter
 def has_address(addresses, address_type: str) -> bool:
     return any(address.get("type") == address_type for address in addresses or [])
+
+
+@register.simple_tag
+def coordinates(latitude, longitude) -> str:
+    """`{% coordinates division.latitude division.longitude %}`: "50.450100, 30.523400"."""
+    return coordinates_text(latitude, longitude)
+
+
+@register.simple_tag
+def map_labels() -> str:
+    """The texts of Leaflet's own controls, for `data-map-labels="{% map_labels %}"` on a map element."""
+    return json.dumps(
+        {
+            "zoomIn": _("Zoom in"),
+            "zoomOut": _("Zoom out"),
+            "closePopup": _("Close"),
+            "leaflet": _("Leaflet, a JavaScript library for interactive maps"),
+            "marker": _("Place of service"),
+        },
+        ensure_ascii=False,
+    )
 
 
 @register.filter

@@ -4,7 +4,8 @@
 //        data-geojson-url="/…/geojson"   a GeoJSON FeatureCollection; gets ?bbox=west,south,east,north
 //        data-tile-url="https://…/{z}/{x}/{y}.png" data-tile-attribution="© …"   (no tiles when empty)
 //        data-link-label="Сторінка закладу"         text of the link to feature.properties.url
-//        data-center-lat="50.45" data-center-lng="30.52" data-zoom="15">   optional; default: all Ukraine
+//        data-center-lat="50.45" data-center-lng="30.52" data-zoom="15"   optional; default: all Ukraine
+//        data-map-labels='{"zoomIn": "…", …}'>      texts of Leaflet's controls ({% map_labels %})
 //   </div>
 //
 // Markers are refetched for the visible area after every move. The element gets data-state="loading",
@@ -60,7 +61,7 @@
     var data = element.dataset;
     var linkLabel = data.linkLabel || "Сторінка закладу";
     if (!element.clientHeight) element.style.height = "28rem"; // Leaflet needs a height
-    var map = L.map(element);
+    var map = PortalMap.localised(element, PortalMap.labels(data));
     if (data.tileUrl) {
       L.tileLayer(data.tileUrl, { attribution: data.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }
