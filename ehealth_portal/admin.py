@@ -1,7 +1,7 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.template.response import TemplateResponse
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from .admin_third_party import PermissionLabelsMixin
 from .models import ApiKey, Email, User
 from .redaction import redact_token_urls
 
@@ -55,7 +56,7 @@ def action_page(modeladmin, request, queryset, *, title, intro, buttons, form=No
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PermissionLabelsMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "last_name", "first_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
@@ -111,6 +112,23 @@ admin.site.unregister(APIKey)  # the library's user-less key: the portal's keys 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "user"]
+    list_display = ["prefix", "name", "created", "expiry_date", "has_expired", "revoked", "user"]
     search_fields = [*APIKeyModelAdmin.search_fields, "user__email"]
     autocomplete_fields = ["user"]
+
+    @admin.display(description=_("expired"), boolean=True)
+    def has_expired(self, obj):
+        return obj.has_expired
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        key = self.model.objects.assign_key(obj)
+        obj.save()
+        # The library's message is formatted before it is translated: the portal's own, shown once.
+        messages.warning(
+            request,
+            _("The API key for %(name)s is: %(key)s. Store it somewhere safe: it is not shown again.")
+            % {"name": obj.name, "key": key},
+        )

@@ -277,6 +277,30 @@ class PullRun(models.Model):
         SUCCEEDED = "SUCCEEDED", _("succeeded")
         FAILED = "FAILED", pgettext_lazy("pull run status", "failed")
 
+    class ErrorCode(models.TextChoices):
+        """Why a run failed, as `client.PullError` and `pulling` name it."""
+
+        AUTH = "auth", _("login or password refused")
+        RATE_LIMITED = "rate_limited", _("too many requests")
+        SERVER_ERROR = "server_error", _("server error of the system")
+        REMOTE_ERROR = "remote_error", _("the system reported an error")
+        HTTP_ERROR = "http_error", _("unexpected HTTP answer")
+        MALFORMED = "malformed", _("answer not in the contract's format")
+        TOO_LARGE = "too_large", _("page too large")
+        REDIRECT = "redirect", _("redirect to another address")
+        FOREIGN_NEXT_PAGE = "foreign_next_page", _("next page on another host")
+        PAGE_CAP = "page_cap", _("too many pages")
+        NETWORK = "network", _("network error")
+        TLS = "tls", _("TLS connection failed")
+        TIMEOUT = "timeout", _("no answer in time")
+        RUN_TIME_LIMIT = "run_time_limit", _("the run took too long")
+        FORBIDDEN_TARGET = "forbidden_target", _("address not allowed")
+        SECRET_UNREADABLE = "secret_unreadable", _("stored password cannot be decrypted")
+        SYSTEM_INACTIVE = "system_inactive", _("system not active")
+        WORKER_LOST = "worker_lost", _("the worker stopped")
+        DATABASE_ERROR = "database_error", _("database error")
+        INTERNAL_ERROR = "internal_error", _("internal error of the portal")
+
     system = models.ForeignKey(
         CnapSystem, on_delete=models.CASCADE, related_name="pull_runs", verbose_name=_("system")
     )
@@ -301,7 +325,7 @@ class PullRun(models.Model):
     records_updated = models.PositiveIntegerField(_("appeals updated"), default=0)
     records_quarantined = models.PositiveIntegerField(_("records quarantined"), default=0)
     http_status = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
-    error_code = models.CharField(_("error"), max_length=50, blank=True)
+    error_code = models.CharField(_("error"), max_length=50, blank=True, choices=ErrorCode.choices)
     error_message = models.TextField(_("error details"), blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     # When its task was last queued: the recovery sweep tells a lost message from a run waiting its turn.
@@ -319,7 +343,7 @@ class PullRun(models.Model):
         indexes = [models.Index(fields=["system", "-created_at"], name="monitoring_pullrun_recent")]
 
     def __str__(self):
-        return f"{self.system.cnap.code} {self.window_start}…{self.window_end} {self.status}"
+        return f"{self.system.cnap.code} {self.window_start}…{self.window_end} {self.get_status_display()}"
 
     @property
     def duration(self):

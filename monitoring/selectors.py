@@ -405,3 +405,22 @@ def _regional_summary(*, date_from: datetime.date, date_to: datetime.date) -> Qu
 def user_can_monitor(*, user) -> bool:
     """Operators: staff allowed to read the appeals."""
     return user.is_active and user.is_staff and user.has_perm("monitoring.view_appeal")
+
+
+def pull_runs_failed_count(*, since: datetime.datetime) -> int:
+    """Runs (connection tests included) requested since `since` that failed (the admin's dashboard)."""
+    return PullRun.objects.filter(status=PullRun.Status.FAILED, created_at__gte=since).count()
+
+
+def quarantined_records_count() -> int:
+    """Records waiting in quarantine; a later valid version of an appeal removes its record."""
+    return QuarantinedRecord.objects.count()
+
+
+def pull_runs_by_ids(*, run_ids) -> list[PullRun]:
+    """The runs as they stand now: an admin action reports how the runs it requested went."""
+    return list(
+        PullRun.objects.filter(pk__in=run_ids)
+        .select_related("system__cnap")
+        .order_by("system__cnap__code", "window_start")
+    )

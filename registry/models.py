@@ -202,7 +202,7 @@ class LegalEntity(VersionedModel):
         ACTIVE = "ACTIVE", _("active")
         CLOSED = "CLOSED", _("closed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("identifier"), primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(_("type"), max_length=20, default="MSP")
     edrpou = models.CharField(_("EDRPOU or RNOKPP"), max_length=10, db_index=True)
     name = models.CharField(_("full name"), max_length=500)
@@ -224,10 +224,20 @@ class LegalEntity(VersionedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last changed by"),
     )
 
     class Meta:
@@ -261,7 +271,9 @@ class Division(VersionedModel):
         INACTIVE = "INACTIVE", _("inactive")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="divisions")
+    legal_entity = models.ForeignKey(
+        LegalEntity, on_delete=models.PROTECT, related_name="divisions", verbose_name=_("medical facility")
+    )
     name = models.CharField(_("name"), max_length=255)
     type = models.CharField(_("type"), max_length=20, default="CLINIC")
     addresses = models.JSONField(_("addresses"), default=list)
@@ -287,7 +299,12 @@ class Party(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="party"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="party",
+        verbose_name=_("user"),
     )
     last_name = models.CharField(_("surname"), max_length=100)
     first_name = models.CharField(_("first name"), max_length=100)
@@ -321,11 +338,20 @@ class Employee(VersionedModel):
         DISMISSED = "DISMISSED", _("dismissed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="employees")
-    division = models.ForeignKey(
-        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="employees"
+    legal_entity = models.ForeignKey(
+        LegalEntity, on_delete=models.PROTECT, related_name="employees", verbose_name=_("medical facility")
     )
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="employees")
+    division = models.ForeignKey(
+        Division,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="employees",
+        verbose_name=_("division"),
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="employees", verbose_name=_("person")
+    )
     employee_type = models.CharField(_("role"), max_length=20)
     position = models.CharField(_("position"), max_length=10)
     start_date = models.DateField(_("started"))
@@ -353,8 +379,20 @@ class EmployeeRequest(models.Model):
         EXPIRED = "EXPIRED", _("expired")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="employee_requests")
-    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    legal_entity = models.ForeignKey(
+        LegalEntity,
+        on_delete=models.PROTECT,
+        related_name="employee_requests",
+        verbose_name=_("medical facility"),
+    )
+    division = models.ForeignKey(
+        Division,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("division"),
+    )
     employee_type = models.CharField(_("role"), max_length=20)
     position = models.CharField(_("position"), max_length=10)
     email = models.EmailField(_("email"))
@@ -363,11 +401,21 @@ class EmployeeRequest(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(_("expires"))
     employee = models.OneToOneField(
-        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("employee"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
@@ -413,15 +461,30 @@ class RegistrationApplication(models.Model):
     signer = models.JSONField(_("signer"), default=dict, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     legal_entity = models.ForeignKey(
-        LegalEntity, null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
+        LegalEntity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications",
+        verbose_name=_("medical facility"),
     )
     submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("submitted by"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
 
     class Meta:
@@ -447,13 +510,23 @@ class ApplicationCheck(models.Model):
         FAILED = "FAILED", pgettext_lazy("check outcome", "failed")
         WAITING = "WAITING", _("waiting for an operator")
 
-    application = models.ForeignKey(RegistrationApplication, on_delete=models.CASCADE, related_name="checks")
+    application = models.ForeignKey(
+        RegistrationApplication,
+        on_delete=models.CASCADE,
+        related_name="checks",
+        verbose_name=_("registration application"),
+    )
     step = models.CharField(_("step"), max_length=20, choices=Step.choices)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     details = models.JSONField(_("details"), default=list, blank=True)
     created_at = models.DateTimeField(_("checked"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("checked by"),
     )
 
     class Meta:

@@ -117,6 +117,101 @@ class EdrRecordFactory(factory.django.DjangoModelFactory):
     content_hash = factory.Sequence(lambda n: f"{n:064x}")
 
 
+class LegalEntityFactory(factory.django.DjangoModelFactory):
+    """An active facility as the registration leaves it (not NHS-verified)."""
+
+    class Meta:
+        model = "registry.LegalEntity"
+
+    edrpou = factory.Sequence(lambda n: f"{38000000 + n}")
+    name = factory.Sequence(lambda n: f"ТОВАРИСТВО З ОБМЕЖЕНОЮ ВІДПОВІДАЛЬНІСТЮ «КЛІНІКА {n}»")
+    short_name = factory.Sequence(lambda n: f"ТОВ «КЛІНІКА {n}»")
+    legal_form = "240"
+    owner_property_type = "PRIVATE"
+    kveds = factory.LazyFunction(lambda: ["86.21"])
+    email = "info@clinic.example"
+    phones = factory.LazyFunction(lambda: [{"type": "MOBILE", "number": "+380501234567"}])
+    addresses = factory.LazyFunction(
+        lambda: [{"type": "REGISTRATION", "country": "UA", "area": "М.КИЇВ", "settlement": "Київ"}]
+    )
+
+
+class DivisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registry.Division"
+
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    name = factory.Sequence(lambda n: f"Амбулаторія {n}")
+    email = "ambulatory@clinic.example"
+    latitude = 50.45
+    longitude = 30.52
+
+
+class PartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registry.Party"
+
+    last_name = "Коваленко"
+    first_name = "Олена"
+    second_name = "Петрівна"
+    birth_date = datetime.date(1980, 5, 17)
+    gender = "FEMALE"
+    tax_id = factory.Sequence(lambda n: f"{3185409128 + n}")
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    """The head of a facility (an OWNER employee)."""
+
+    class Meta:
+        model = "registry.Employee"
+
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    party = factory.SubFactory(PartyFactory)
+    employee_type = "OWNER"
+    position = "P2"
+    start_date = datetime.date(2026, 11, 1)
+
+
+class EmployeeRequestFactory(factory.django.DjangoModelFactory):
+    """An invitation waiting for confirmation; its link's token is not kept (only a hash is stored)."""
+
+    class Meta:
+        model = "registry.EmployeeRequest"
+
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    employee_type = "OWNER"
+    position = "P2"
+    email = factory.Sequence(lambda n: f"head{n}@clinic.example")
+    data = factory.LazyFunction(lambda: {"last_name": "Коваленко", "first_name": "Олена"})
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    expires_at = factory.LazyFunction(lambda: datetime.datetime(2026, 12, 31, tzinfo=datetime.UTC))
+
+
+class RegistrationApplicationFactory(factory.django.DjangoModelFactory):
+    """A web application waiting for an operator (a sole proprietor the register could not identify)."""
+
+    class Meta:
+        model = "registry.RegistrationApplication"
+
+    status = "WAITING_OPERATOR"
+    status_token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    edrpou = factory.Sequence(lambda n: f"{2904501273 + n}")
+    name = "ФОП Шевчук Андрій Іванович"
+    email = factory.Sequence(lambda n: f"head{n}@clinic.example")
+    data = factory.LazyFunction(dict)
+    signed_envelope = b"test evidence"
+    signed_content = b"{}"
+
+
+class ApplicationCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "registry.ApplicationCheck"
+
+    application = factory.SubFactory(RegistrationApplicationFactory)
+    step = "SIGNATURE"
+    outcome = "PASSED"
+
+
 # --- Monitoring: registers, connected CNAP systems, appeals ---------------------------------------
 
 
@@ -215,3 +310,28 @@ class AppealFactory(factory.django.DjangoModelFactory):
         lambda o: int((o.decided_at - o.registered_at).total_seconds()) if o.decided_at else None
     )
     source_updated_at = factory.LazyAttribute(lambda o: o.issued_at or o.decided_at or o.registered_at)
+
+
+class QuarantinedRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "monitoring.QuarantinedRecord"
+
+    system = factory.SubFactory(CnapSystemFactory)
+    record_key = factory.Sequence(lambda n: f"Q-{n:07d}")
+    appeal_id = factory.SelfAttribute("record_key")
+    record = factory.LazyAttribute(lambda o: {"appeal_id": o.record_key, "channel": "телепатія"})
+    reasons = factory.LazyFunction(
+        lambda: [{"path": "channel", "code": "invalid_choice", "message": "Невідомий канал звернення."}]
+    )
+
+
+# --- Project: the outbox -----------------------------------------------------------------------------
+
+
+class EmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "portal.Email"
+
+    to = factory.Sequence(lambda n: f"user{n}@example.com")
+    subject = "Вашу заяву отримано"
+    text_body = "Заяву зареєстровано."

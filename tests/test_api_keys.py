@@ -23,7 +23,7 @@ def test_an_operator_creates_a_key_in_the_admin_and_sees_it_once(client):
     response = client.post(
         "/admin/portal/apikey/add/", {"name": "MIS test", "user": operator.pk}, follow=True
     )
-    shown = re.search(r"The API key for MIS test is: ([\w.]+)\.", response.content.decode()).group(1)
+    shown = re.search(r"Ключ API «MIS test»: ([\w.]+)\.", response.content.decode()).group(1)
     stored = ApiKey.objects.get(name="MIS test")
     assert shown not in stored.hashed_key and stored.hashed_key.startswith("sha512$$")
     assert shown not in client.get(f"/admin/portal/apikey/{stored.pk}/change/").content.decode()

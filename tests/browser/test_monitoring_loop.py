@@ -82,7 +82,7 @@ def test_a_cnap_joins_is_pulled_and_its_quality_is_shown(page, screenshot, offic
     expect(page.locator(".messagelist .success")).to_be_visible()
     assert Appeal.objects.count() == 0  # a connection test stores nothing
 
-    admin_action(page, "Завантажити останні дні зараз", cnap)
+    admin_action(page, "Завантажити зараз звернення за останні 7 днів", cnap)
     expect(page.locator(".messagelist .success")).to_be_visible()
     run = PullRun.objects.filter(trigger="MANUAL").get()
     assert run.status == "SUCCEEDED" and run.records_created > 0
@@ -98,7 +98,7 @@ def test_a_cnap_joins_is_pulled_and_its_quality_is_shown(page, screenshot, offic
 
     # A second pull of the same days adds no duplicates.
     page.goto("/admin/monitoring/cnapsystem/")
-    admin_action(page, "Завантажити останні дні зараз", cnap)
+    admin_action(page, "Завантажити зараз звернення за останні 7 днів", cnap)
     expect(page.locator(".messagelist .success")).to_be_visible()
     assert Appeal.objects.count() == stored
 

@@ -1,4 +1,4 @@
-"""Operators connect a CNAP's system in the admin ("Постачальник послуг → Системи даних ЦНАПів")."""
+"""Operators connect a CNAP's system in the admin ("Моніторинг ЦНАП → Системи даних ЦНАПів")."""
 
 import datetime
 import html
@@ -106,9 +106,9 @@ def test_staff_without_permissions_cannot_connect_or_reject(client, application)
     assert not CnapSystem.objects.exists()
 
 
-def test_the_section_reads_service_provider_then_cnap_data_systems(operator_client):
+def test_the_section_reads_cnap_monitoring_then_cnap_data_systems(operator_client):
     page = operator_client.get(reverse("admin:index")).content.decode()
-    assert "Постачальник послуг" in page
+    assert "Моніторинг ЦНАП" in page
     assert "Системи даних ЦНАПів" in page
 
 
@@ -382,7 +382,7 @@ def test_pull_runs_are_read_only_and_filterable(operator_client):
         {"system__is_failing__exact": "1", "status__exact": "FAILED"},
     ).content.decode()
     assert "http_error" in page
-    assert "Перший день" in page and "Останній день" in page  # the window's days, not "from whom/to whom"
+    assert "01.11.2026 – 07.11.2026" in page  # the window's days
     assert operator_client.get(reverse("admin:monitoring_pullrun_add")).status_code == 403
     operator_client.post(reverse("admin:monitoring_pullrun_change", args=[run.pk]), {"status": "SUCCEEDED"})
     run.refresh_from_db()
@@ -400,7 +400,7 @@ def test_quarantined_record_shows_reasons_and_the_record(operator_client):
     page = operator_client.get(
         reverse("admin:monitoring_quarantinedrecord_change", args=[record.pk])
     ).content.decode()
-    assert "channel: unknown channel" in page
+    assert "<code>channel</code>: unknown channel" in page  # the contract's field, as code
     assert '"channel": "телепатія"' in html.unescape(page)  # pretty-printed
     assert operator_client.get(reverse("admin:monitoring_quarantinedrecord_changelist")).status_code == 200
 

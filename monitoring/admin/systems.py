@@ -1,3 +1,9 @@
+"""Connecting CNAP systems: joining applications, the systems, and pulling from them on request.
+
+Applications change only through services (which check the state and record the operator): the admin
+shows them read-only and offers the services as actions.
+"""
+
 import datetime
 from urllib.parse import urlencode
 
@@ -5,115 +11,30 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from ehealth_portal.admin import ReadOnlyAdminMixin, action_page, pretty_json
+from ehealth_portal.admin import ReadOnlyAdminMixin, action_page
 
-from . import pulling, services
-from .forms import CnapSystemAdminForm, JoiningRejectForm, PullPeriodForm
-from .models import (
-    AdministrativeService,
-    Appeal,
-    Cnap,
-    CnapSystem,
-    JoiningApplication,
-    PullRun,
-    QuarantinedRecord,
-    ServiceVariation,
-)
-
-
-class ServiceVariationInline(admin.TabularInline):
-    model = ServiceVariation
-    fields = [
-        "identifier",
-        "name",
-        "legal_term_days",
-        "legal_term_working_days",
-        "legal_term_text",
-        "is_active",
-    ]
-    extra = 0
-
-
-@admin.register(AdministrativeService)
-class AdministrativeServiceAdmin(admin.ModelAdmin):
-    list_display = ["identifier", "name", "owner_name", "variation_count", "is_active", "updated_at"]
-    list_filter = ["is_active"]
-    search_fields = ["identifier", "name"]
-    fields = [
-        "identifier",
-        "name",
-        "owner_name",
-        "owner_code",
-        "provider_names",
-        "register_id",
-        "is_active",
-        "raw_entry",
-        "created_at",
-        "updated_at",
-    ]
-    readonly_fields = ["raw_entry", "created_at", "updated_at"]
-    inlines = [ServiceVariationInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        # Appeals refer to a service by its identifier: once stored it never changes.
-        return [*self.readonly_fields, "identifier"] if obj else self.readonly_fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(variation_count=Count("variations"))
-
-    @admin.display(description=_("variations"), ordering="variation_count")
-    def variation_count(self, obj):
-        return obj.variation_count
-
-    @admin.display(description=_("register entry"))
-    def raw_entry(self, obj):
-        return pretty_json(obj.raw)
-
-
-@admin.register(Cnap)
-class CnapAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "region", "state", "is_active", "updated_at"]
-    list_filter = ["region", "is_active"]
-    search_fields = ["code", "name"]
-    fields = [
-        "code",
-        "name",
-        "region",
-        "address",
-        "latitude",
-        "longitude",
-        "state",
-        "is_active",
-        "raw_entry",
-        "created_at",
-        "updated_at",
-    ]
-    readonly_fields = ["raw_entry", "created_at", "updated_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        # Appeals refer to a CNAP by its code: once stored it never changes.
-        return [*self.readonly_fields, "code"] if obj else self.readonly_fields
-
-    @admin.display(description=_("registry entry"))
-    def raw_entry(self, obj):
-        return pretty_json(obj.raw)
-
-
-# --- Connecting CNAP systems ---------------------------------------------------------------------------
-# Applications, pull runs, appeals and quarantined records change only through services (which check the
-# state and record the operator) or the puller: the admin shows them read-only.
+from .. import pulling, selectors, services
+from ..forms import CnapSystemAdminForm, JoiningRejectForm, PullPeriodForm
+from ..models import CnapSystem, JoiningApplication, PullRun
+from .pulls import error_text
 
 
 def _errors_text(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def _day(day: datetime.date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 @admin.register(JoiningApplication)
@@ -234,7 +155,7 @@ class PullRunInline(ReadOnlyAdminMixin, admin.TabularInline):
         "window_end",
         "records_received",
         "records_quarantined",
-        "error_code",
+        "error_display",
         "requested_by",
     ]
     readonly_fields = fields
@@ -243,30 +164,41 @@ class PullRunInline(ReadOnlyAdminMixin, admin.TabularInline):
     show_change_link = True
     verbose_name_plural = _("the ten latest pull runs")
 
+    @admin.display(description=_("error"))
+    def error_display(self, obj):
+        return error_text(obj)
+
 
 RECENT_RUNS = 10  # the inline's title says "ten"
+
+
+def _pull_now_description() -> str:
+    days = settings.MONITORING_PULL_WINDOW_DAYS
+    return ngettext(
+        "Pull the appeals of the last %(days)d day now",
+        "Pull the appeals of the last %(days)d days now",
+        days,
+    ) % {"days": days}
 
 
 @admin.register(CnapSystem)
 class CnapSystemAdmin(admin.ModelAdmin):
     form = CnapSystemAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the admin's own callback wins
-    list_display = [
-        "cnap",
-        "name",
-        "base_url",
-        "is_active",
-        "last_pull_at",
-        "last_success_at",
-        "consecutive_failures",
-        "is_failing",
-    ]
+    # Few, short columns: the list fits 1280 px beside the filters (the address and the failures in a row
+    # are on the system's page).
+    list_display = ["cnap", "name", "is_active", "last_success_at", "working"]
     list_filter = ["is_failing", "is_active", "cnap__region"]
     search_fields = ["cnap__code", "cnap__name", "name", "base_url"]
     list_select_related = ["cnap"]
     health_fields = ["last_pull_at", "last_success_at", "consecutive_failures", "is_failing"]
     inlines = [PullRunInline]
     actions = ["connection_test", "pull_now", "pull_period"]
+
+    @admin.display(description=_("working"), boolean=True, ordering="is_failing")
+    def working(self, obj):
+        # A failing system shows Django's red "no", not a green "yes" under "failing".
+        return not obj.is_failing
 
     def get_fieldsets(self, request, obj=None):
         connection = ["cnap", "application", "name", "base_url", "login", "password", "is_active"]
@@ -353,16 +285,17 @@ class CnapSystemAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("%(system)s: the connection works, %(records)d records for %(day)s.")
-                    % {"system": system, "records": run.records_received, "day": run.window_start},
+                    % {"system": system, "records": run.records_received, "day": _day(run.window_start)},
                     messages.SUCCESS,
                 )
             else:
                 self.message_user(request, _connection_failure(system, run), messages.ERROR)
 
-    @admin.action(description=_("Pull the last days now"), permissions=["pull"])
+    # The daily pull's window, [today − MONITORING_PULL_WINDOW_DAYS, today]; the label names its length.
+    @admin.action(description=lazy(_pull_now_description, str)(), permissions=["pull"])
     def pull_now(self, request, queryset):
         end = timezone.localdate()
-        start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)  # as the daily pull
+        start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)
         self._pull(request, queryset, start, end)
 
     @admin.action(description=_("Pull the appeals of a period again…"), permissions=["pull"])
@@ -385,29 +318,66 @@ class CnapSystemAdmin(admin.ModelAdmin):
         )
 
     def _pull(self, request, queryset, start, end):
-        runs = []
+        run_ids = []
         for system in queryset.select_related("cnap"):
             try:
-                runs += pulling.pull_run_request(
-                    system=system,
-                    window_start=start,
-                    window_end=end,
-                    trigger=PullRun.Trigger.MANUAL,
-                    actor=request.user,
-                )
+                run_ids += [
+                    run.pk
+                    for run in pulling.pull_run_request(
+                        system=system,
+                        window_start=start,
+                        window_end=end,
+                        trigger=PullRun.Trigger.MANUAL,
+                        actor=request.user,
+                    )
+                ]
             except ValidationError as error:
                 self.message_user(request, f"{system}: {_errors_text(error)}", messages.ERROR)
-        if runs:
+        # Without a broker the runs have run in-process by now (after the request's commit): their outcome
+        # is known. With one they wait for a worker, and the pull runs list shows how they end.
+        waiting = 0
+        for run in selectors.pull_runs_by_ids(run_ids=run_ids):
+            if run.status == PullRun.Status.SUCCEEDED:
+                self.message_user(request, _pull_success(run), messages.SUCCESS)
+            elif run.status == PullRun.Status.FAILED:
+                self.message_user(request, _pull_failure(run), messages.ERROR)
+            else:
+                waiting += 1
+        if waiting:
             self.message_user(
                 request,
                 _("Pull runs queued: %(count)d (%(start)s…%(end)s); the pull runs show the outcome.")
-                % {"count": len(runs), "start": start, "end": end},
-                messages.SUCCESS,
+                % {"count": waiting, "start": _day(start), "end": _day(end)},
+                messages.INFO,
             )
 
 
+def _pull_success(run: PullRun) -> str:
+    return _(
+        "%(system)s, %(start)s – %(end)s: pulled. Records received: %(received)d, appeals created: "
+        "%(created)d, updated: %(updated)d, quarantined: %(quarantined)d."
+    ) % {
+        "system": run.system,
+        "start": _day(run.window_start),
+        "end": _day(run.window_end),
+        "received": run.records_received,
+        "created": run.records_created,
+        "updated": run.records_updated,
+        "quarantined": run.records_quarantined,
+    }
+
+
+def _pull_failure(run: PullRun) -> str:
+    return _("%(system)s, %(start)s – %(end)s: the pull failed. %(details)s") % {
+        "system": run.system,
+        "start": _day(run.window_start),
+        "end": _day(run.window_end),
+        "details": run.error_message or error_text(run),
+    }
+
+
 def _connection_failure(system, run) -> str:
-    details = run.error_message or run.error_code or run.get_status_display()
+    details = run.error_message or error_text(run) or run.get_status_display()
     if run.http_status:
         return _("%(system)s: the connection failed (HTTP %(status)s): %(details)s") % {
             "system": system,
@@ -415,121 +385,3 @@ def _connection_failure(system, run) -> str:
             "details": details,
         }
     return _("%(system)s: the connection failed: %(details)s") % {"system": system, "details": details}
-
-
-@admin.register(PullRun)
-class PullRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "system",
-        "trigger",
-        "status",
-        "window_start",
-        "window_end",
-        "pages",
-        "records_received",
-        "records_created",
-        "records_updated",
-        "records_quarantined",
-        "error_code",
-        "duration_display",
-        "requested_by",
-    ]
-    list_filter = ["status", "trigger", "system__is_failing"]
-    search_fields = ["system__cnap__code", "system__name", "error_code"]
-    list_select_related = ["system__cnap", "requested_by"]
-    date_hierarchy = "created_at"
-    fields = [
-        "system",
-        "trigger",
-        "status",
-        "window_start",
-        "window_end",
-        "requested_by",
-        "created_at",
-        "started_at",
-        "lease_expires_at",
-        "finished_at",
-        "duration_display",
-        "attempts",
-        "pages",
-        "records_received",
-        "records_created",
-        "records_updated",
-        "records_quarantined",
-        "http_status",
-        "error_code",
-        "error_message",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("duration"))
-    def duration_display(self, obj):
-        duration = obj.duration
-        return "—" if duration is None else f"{duration.total_seconds():.1f} s"
-
-
-@admin.register(QuarantinedRecord)
-class QuarantinedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["last_seen_at", "system", "record_key", "appeal_id", "reasons_summary", "times_seen"]
-    list_filter = ["system__cnap__region"]
-    search_fields = ["record_key", "appeal_id", "system__cnap__code"]
-    list_select_related = ["system__cnap"]
-    fields = [
-        "system",
-        "run",
-        "record_key",
-        "appeal_id",
-        "times_seen",
-        "first_seen_at",
-        "last_seen_at",
-        "reasons_display",
-        "record_display",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("reasons"))
-    def reasons_summary(self, obj):
-        return "; ".join(_reason_lines(obj.reasons))
-
-    @admin.display(description=_("reasons"))
-    def reasons_display(self, obj):
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join("", "<li>{}</li>", ((line,) for line in _reason_lines(obj.reasons))),
-        )
-
-    @admin.display(description=_("record as received"))
-    def record_display(self, obj):
-        return pretty_json(obj.record)
-
-
-def _reason_lines(reasons) -> list[str]:
-    """The puller's reasons ({"path", "code", "message"}) as "path: message" lines."""
-    return [
-        f"{reason['path']}: {reason['message']}" if reason.get("path") else reason["message"]
-        for reason in reasons
-    ]
-
-
-@admin.register(Appeal)
-class AppealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Appeals as the CNAP systems reported them: operators look, never edit."""
-
-    list_display = [
-        "appeal_id",
-        "cnap",
-        "service",
-        "channel",
-        "status",
-        "result",
-        "registered_at",
-        "decided_at",
-        "deadline_at",
-        "rating",
-    ]
-    list_filter = ["channel", "status", "result", "is_test", "cnap__region"]
-    search_fields = ["appeal_id", "cnap__code", "service__identifier"]
-    list_select_related = ["cnap", "service", "system"]
-    date_hierarchy = "registered_at"
-    show_full_result_count = False  # counting millions of appeals on every page is slow

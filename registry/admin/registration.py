@@ -1,7 +1,9 @@
+"""Registration applications: their evidence and check log, re-checks, and the operator's decision on
+waiting sole proprietors; the dashboard's figure of applications waiting for it."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -10,76 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ehealth_portal.admin import ReadOnlyAdminMixin, action_page, pretty_json
+from ehealth_portal.admin_site import dashboard_figure
 
-from . import services
-from .models import (
-    ApplicationCheck,
-    Dictionary,
-    DictionaryValue,
-    Division,
-    EdrRecord,
-    Employee,
-    EmployeeRequest,
-    GlobalParameter,
-    LegalEntity,
-    Party,
-    RegistrationApplication,
-)
-
-# --- Reference data -------------------------------------------------------------------------------
-
-
-class DictionaryValueInline(admin.TabularInline):
-    model = DictionaryValue
-    fields = ["key", "label", "position", "is_active"]
-    extra = 0
-    ordering = ["position", "key"]
-
-
-@admin.register(Dictionary)
-class DictionaryAdmin(admin.ModelAdmin):
-    list_display = ["name", "labels", "value_count", "is_active", "updated_at"]
-    list_filter = ["is_active"]
-    # Finds a dictionary by its name or by any of its keys and labels ("86.21", "терапевт").
-    search_fields = ["name", "values__key", "values__label"]
-    fields = ["name", "labels", "is_active", "updated_at"]
-    readonly_fields = ["updated_at"]
-    inlines = [DictionaryValueInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(value_count=Count("values"))
-
-    @admin.display(description=_("values"), ordering="value_count")
-    def value_count(self, obj):
-        return obj.value_count
-
-
-@admin.register(DictionaryValue)
-class DictionaryValueAdmin(admin.ModelAdmin):
-    """A flat, searchable list of all values; also serves autocomplete fields of later forms."""
-
-    list_display = ["key", "label", "dictionary", "position", "is_active"]
-    list_filter = ["is_active", "dictionary"]
-    list_editable = ["is_active"]
-    list_select_related = ["dictionary"]
-    search_fields = ["key", "label"]
-    ordering = ["dictionary__name", "position", "key"]
-
-
-@admin.register(GlobalParameter)
-class GlobalParameterAdmin(admin.ModelAdmin):
-    list_display = ["name", "value", "description", "updated_at"]
-    list_editable = ["value"]
-    search_fields = ["name", "description"]
-    readonly_fields = ["updated_at"]
-
+from .. import selectors, services
+from ..models import ApplicationCheck, RegistrationApplication
 
 # --- Facility registration ------------------------------------------------------------------------
 # These records change only through services (which check the state and record the operator), so the
 # admin shows them read-only and offers the services as actions.
 
 
-def _apply_each(modeladmin, request, queryset, call, message_plural) -> None:
+def apply_each(modeladmin, request, queryset, call, message_plural) -> None:
     """Run `call(obj)` (a service) for every selected object; report the successes and each refusal."""
     done, errors = 0, []
     for obj in queryset:
@@ -88,10 +31,10 @@ def _apply_each(modeladmin, request, queryset, call, message_plural) -> None:
             done += 1
         except ValidationError as error:
             errors.append(f"{obj}: {' '.join(error.messages)}")
-    _report(modeladmin, request, done, errors, message_plural)
+    report(modeladmin, request, done, errors, message_plural)
 
 
-def _report(modeladmin, request, done: int, errors: list[str], message_plural) -> None:
+def report(modeladmin, request, done: int, errors: list[str], message_plural) -> None:
     if done:
         modeladmin.message_user(request, message_plural(done) % {"count": done}, messages.SUCCESS)
     for error in errors:
@@ -222,7 +165,7 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Re-run the checks"), permissions=["decide"])
     def recheck(self, request, queryset):
-        _apply_each(
+        apply_each(
             self,
             request,
             queryset,
@@ -263,7 +206,7 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         break
                     errors.append(f"{application}: {' '.join(error.messages)}")
             else:
-                _report(
+                report(
                     self,
                     request,
                     done,
@@ -288,129 +231,16 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class DivisionInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = Division
-    fields = ["name", "type", "status", "email", "latitude", "longitude"]
-    readonly_fields = fields
-    extra = 0
-
-
-@admin.register(LegalEntity)
-class LegalEntityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "edrpou", "type", "status", "nhs_verified", "created_at"]
-    list_filter = ["status", "nhs_verified", "type"]
-    search_fields = ["name", "short_name", "public_name", "edrpou"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
-        "id",
-        "type",
-        "edrpou",
-        "name",
-        "short_name",
-        "public_name",
-        "legal_form",
-        "owner_property_type",
-        "kveds",
-        "email",
-        "phones",
-        "website",
-        "addresses",
-        "license",
-        "accreditation",
-        "status",
-        "is_active",
-        "nhs_verified",
-        "end_date",
-        "created_at",
-        "created_by",
-        "updated_at",
-        "updated_by",
-    ]
-    fields = readonly_fields
-    inlines = [DivisionInline]
-    actions = ["nhs_verify", "deactivate"]
-
-    def has_manage_permission(self, request):
-        return request.user.has_perm("registry.change_legalentity")
-
-    def _apply(self, request, queryset, service, message_plural):
-        _apply_each(
-            self,
-            request,
-            queryset,
-            lambda legal_entity: service(legal_entity=legal_entity, actor=request.user),
-            message_plural,
+dashboard_figure(
+    model="registry.registrationapplication",
+    count=selectors.registration_applications_waiting_count,
+    text=lambda count: (
+        ngettext(
+            "%(count)d application waits for an operator's decision",
+            "%(count)d applications wait for an operator's decision",
+            count,
         )
-
-    @admin.action(description=_("Mark as verified by the NHS"), permissions=["manage"])
-    def nhs_verify(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            services.legal_entity_nhs_verify,
-            lambda n: ngettext("Verified %(count)d facility.", "Verified %(count)d facilities.", n),
-        )
-
-    @admin.action(description=_("Deactivate (close) the facility"), permissions=["manage"])
-    def deactivate(self, request, queryset):
-        if "_confirm" not in request.POST:
-            return action_page(
-                self,
-                request,
-                queryset,
-                title=_("Deactivate facilities"),
-                intro=_(
-                    "The facilities are closed for good: their staff are dismissed and lose access to the "
-                    "cabinet, pending invitations are withdrawn, and they leave the public list and the map."
-                ),
-                buttons=[("_confirm", _("Yes, deactivate"))],
-            )
-        self._apply(
-            request,
-            queryset,
-            services.legal_entity_deactivate,
-            lambda n: ngettext("Deactivated %(count)d facility.", "Deactivated %(count)d facilities.", n),
-        )
-        return None
-
-
-@admin.register(EdrRecord)
-class EdrRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The state-register copy, as `import_edr` loaded it."""
-
-    list_display = ["code", "name", "kind", "state", "is_registered", "imported_at"]
-    list_filter = ["kind", "is_registered"]
-    search_fields = ["code", "name", "short_name"]
-    show_full_result_count = False  # millions of rows: no COUNT(*) per page
-
-
-@admin.register(Party)
-class PartyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "tax_id", "birth_date", "user", "created_at"]
-    search_fields = ["last_name", "first_name", "tax_id", "user__email"]
-    list_select_related = ["user"]
-
-
-@admin.register(Employee)
-class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["party", "legal_entity", "employee_type", "position", "status", "is_active", "start_date"]
-    list_filter = ["status", "is_active", "employee_type"]
-    search_fields = ["party__last_name", "party__tax_id", "legal_entity__name", "legal_entity__edrpou"]
-    list_select_related = ["party", "legal_entity"]
-
-
-@admin.register(EmployeeRequest)
-class EmployeeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "email",
-        "legal_entity",
-        "employee_type",
-        "position",
-        "status",
-        "expires_at",
-        "created_at",
-    ]
-    list_filter = ["status", "employee_type"]
-    search_fields = ["email", "legal_entity__name", "legal_entity__edrpou"]
-    list_select_related = ["legal_entity"]
-    exclude = ["token_hash"]
+        % {"count": count}
+    ),
+    query=lambda: {"status__exact": RegistrationApplication.Status.WAITING_OPERATOR},
+)
