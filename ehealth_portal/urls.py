@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from . import apis, views
+from . import api_intro, apis, views
 
 # Operators sign in to the admin through the portal's login: its rate limits and MFA apply.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -24,6 +24,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api-guide/", api_intro.api_intro, name="api-intro"),  # for people: /api/ answers programs
     path("api/", include(api_patterns)),
     path("monitoring/", include("monitoring.urls")),
     path("", include("registry.urls")),

@@ -1,12 +1,10 @@
-"""Quality of services: the operators' dashboard with its CSV export, and the public regional summary.
+"""Quality of services: the operators' dashboard with its CSV and XLSX exports, and the public regional
+summary.
 
 Figures come from `selectors.quality_figures`; these views only validate the filters and lay them out.
 """
 
-import csv
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -14,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +26,6 @@ from ..selectors import (
     GROUP_BY_SERVICE,
     PERIOD_GROUPINGS,
     PUBLIC_MIN_ANSWERS,
-    QualityRow,
     cnap_regions,
     failing_cnap_systems,
     quality_by_day,
@@ -36,6 +33,8 @@ from ..selectors import (
     regional_summary,
     user_can_monitor,
 )
+from .columns import APPEALS, COLUMNS, DAYS, PERCENT, REGION_COLUMNS, Unit, cells
+from .exports import XLSX_CONTENT_TYPE, Export, figures_csv, figures_xlsx
 
 MAX_PERIOD_DAYS = 366
 DASHBOARD_DAYS = 30  # the default period: the last 30 days, today included
@@ -147,60 +146,14 @@ def _dashboard_form(request) -> QualityFilterForm:
     )
 
 
-# --- Columns ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One figure of a group as the table and the CSV show it."""
-
-    label: str
-    unit: str
-    value: Callable[[QualityRow], float | int | None]
-    decimals: int = 0
-    in_summary: bool = True  # shown in the dashboard's summary of the total
-
-
-def _channel_column(channel) -> Column:
-    return Column(
-        channel.label,
-        _("number of appeals"),
-        lambda row: row.by_channel.get(channel.value, 0),
-        in_summary=False,
-    )
-
-
-PERCENT, DAYS = _("%"), _("days")
-COLUMNS = [
-    Column(_("Appeals"), "", lambda row: row.appeals),
-    *(_channel_column(channel) for channel in Appeal.Channel),
-    Column(_("Digital share"), PERCENT, lambda row: row.online_share, 1),
-    Column(_("Closed"), _("number of appeals"), lambda row: row.closed),
-    Column(_("On time"), PERCENT, lambda row: row.on_time_share, 1),
-    Column(_("Open and overdue"), _("number of appeals"), lambda row: row.overdue_open),
-    Column(_("Processing time, median"), DAYS, lambda row: row.median_days, 1),
-    Column(_("Processing time, 90th percentile"), DAYS, lambda row: row.p90_days, 1),
-    Column(_("Refusals"), PERCENT, lambda row: row.refusal_rate, 1),
-    Column(_("Mean rating"), _("of 5"), lambda row: row.rating_mean, 2),
-    Column(_("Response rate"), PERCENT, lambda row: row.response_rate, 1),
-    Column(_("Loyalty index"), _("−100…+100"), lambda row: row.nps, 1),
-    Column(_("No deadline"), PERCENT, lambda row: row.missing_deadline_share, 1),
-    Column(_("Quarantined records"), PERCENT, lambda row: row.quarantine_share, 1),
-    Column(_("Successful pulls"), PERCENT, lambda row: row.pull_success_share, 1),
-]
-
-
-def _display(value, decimals: int) -> str:
-    return "—" if value is None else formats.number_format(value, decimals, use_l10n=True)
-
-
-def _cells(row: QualityRow, columns: list[Column]) -> list[str]:
-    return [_display(column.value(row), column.decimals) for column in columns]
-
-
 def _series(label, values, decimals: int = 1) -> dict:
     """A chart series: numbers rounded as the tables show them, None for a missing value."""
     return {"label": str(label), "data": [None if v is None else round(v, decimals) for v in values]}
+
+
+def _chart(unit: Unit, labels, series, **options) -> dict:
+    """A chart's data for quality-charts.js: its tooltips phrase an amount as the summary does."""
+    return {"amount": unit.plural_forms(), "labels": labels, "series": series, **options}
 
 
 # --- Operators' dashboard --------------------------------------------------------------------------
@@ -234,16 +187,13 @@ def dashboard(request):
         else:
             charted = sorted(figures.rows, key=lambda row: -row.appeals)[:CHART_GROUPS]
         groups = [row.label for row in charted]
+        filters = request.GET.urlencode()
         context |= {
             "figures": figures,
             "columns": COLUMNS,
-            "table": [{"row": row, "cells": _cells(row, COLUMNS)} for row in figures.rows],
-            "total_cells": _cells(figures.total, COLUMNS),
-            "summary": [
-                (column, cell)
-                for column, cell in zip(COLUMNS, _cells(figures.total, COLUMNS), strict=True)
-                if column.in_summary
-            ],
+            "table": [{"row": row, "cells": cells(row, COLUMNS)} for row in figures.rows],
+            "total_cells": cells(figures.total, COLUMNS),
+            "summary": [(column, column.amount(figures.total)) for column in COLUMNS if column.in_summary],
             "days": [{"day": row.key, "counts": list(row.by_channel.values())} for row in days],
             "channels": Appeal.Channel.labels,
             "group_heading": GROUP_TITLES[selection["group_by"]][0],
@@ -252,52 +202,44 @@ def dashboard(request):
             "charted_by_period": by_period,
             "show_codes": not by_period,  # a CNAP's or service's code before its name
             "chart_groups": CHART_GROUPS,
-            "csv_url": f"{reverse('monitoring:dashboard-csv')}?{request.GET.urlencode()}",
+            "csv_url": f"{reverse('monitoring:dashboard-csv')}?{filters}",
+            "xlsx_url": f"{reverse('monitoring:dashboard-xlsx')}?{filters}",
             "charts": {
-                "volume": {
-                    "stacked": True,
-                    "unit": str(_("number of appeals")),
-                    "labels": [row.key for row in days],
-                    "series": [
+                "volume": _chart(
+                    APPEALS,
+                    [row.key for row in days],
+                    [
                         _series(channel.label, [row.by_channel[channel.value] for row in days], 0)
                         for channel in Appeal.Channel
                     ],
-                },
-                "timeliness": {
-                    "horizontal": True,
-                    "unit": "%",
-                    "labels": groups,
-                    "series": [
+                    stacked=True,
+                    integers=True,
+                ),
+                "timeliness": _chart(
+                    PERCENT,
+                    groups,
+                    [
                         _series(_("On time"), [row.on_time_share for row in charted]),
                         _series(_("Refusals"), [row.refusal_rate for row in charted]),
                     ],
-                },
-                "processing": {
-                    "horizontal": True,
-                    "unit": str(DAYS),
-                    "labels": groups,
-                    "series": [
+                    horizontal=True,
+                ),
+                "processing": _chart(
+                    DAYS,
+                    groups,
+                    [
                         _series(_("Median"), [row.median_days for row in charted]),
                         _series(_("90th percentile"), [row.p90_days for row in charted]),
                     ],
-                },
+                    horizontal=True,
+                ),
             },
         }
     return render(request, "monitoring/quality/dashboard.html", context)
 
 
-def _csv_text(value: str) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection): a leading =, +, -, @, tab or CR
-    gets a quote in front."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _csv_number(value, decimals: int) -> str:
-    return "" if value is None else f"{value:.{decimals}f}"
-
-
-@_operator_required
-def dashboard_csv(request):
+def _export(request, extension: str, content_type: str, write) -> HttpResponse:
+    """The dashboard's figures for its filters as a file; a bad filter is a 400 naming the field."""
     form = _dashboard_form(request)
     if not form.is_valid():
         errors = [
@@ -305,25 +247,29 @@ def dashboard_csv(request):
         ]
         return HttpResponseBadRequest("\n".join(errors), content_type="text/plain; charset=utf-8")
     selection = form.selection()
-    figures = quality_figures(**selection)
-    group_label = str(GROUP_TITLES[selection["group_by"]][0])
-    filename = f"cnap-quality-{selection['date_from']:%Y%m%d}-{selection['date_to']:%Y%m%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    export = Export(
+        figures=quality_figures(**selection),
+        columns=COLUMNS,
+        group_by=selection["group_by"],
+        group_heading=str(GROUP_TITLES[selection["group_by"]][0]),
+        code_heading=gettext("Code"),
+        total_label=gettext("Total"),
+    )
+    filename = f"cnap-quality-{selection['date_from']:%Y%m%d}-{selection['date_to']:%Y%m%d}.{extension}"
+    response = HttpResponse(write(export), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # the BOM makes Excel read the file as UTF-8 (Cyrillic names)
-    writer = csv.writer(response)
-    headers = (f"{column.label}, {column.unit}" if column.unit else str(column.label) for column in COLUMNS)
-    writer.writerow([gettext("Code"), group_label, *headers])
-    for row, key in [*((row, row.key) for row in figures.rows), (figures.total, "")]:
-        label = row.label if key else gettext("Total")
-        writer.writerow(
-            [
-                _csv_text(key),
-                _csv_text(label),
-                *(_csv_number(column.value(row), column.decimals) for column in COLUMNS),
-            ]
-        )
     return response
+
+
+@_operator_required
+def dashboard_csv(request):
+    return _export(request, "csv", "text/csv; charset=utf-8", figures_csv)
+
+
+@_operator_required
+def dashboard_xlsx(request):
+    title = gettext("Quality of CNAP services")
+    return _export(request, "xlsx", XLSX_CONTENT_TYPE, lambda export: figures_xlsx(export, title=title))
 
 
 # --- Public regional summary -----------------------------------------------------------------------
@@ -332,18 +278,6 @@ def dashboard_csv(request):
 def _last_full_month() -> tuple[datetime.date, datetime.date]:
     last_day = _today().replace(day=1) - datetime.timedelta(days=1)
     return last_day.replace(day=1), last_day
-
-
-REGION_COLUMNS = [
-    Column(_("CNAPs reporting"), "", lambda row: row.cnaps),
-    Column(_("Appeals"), "", lambda row: row.appeals),
-    Column(_("On time"), PERCENT, lambda row: row.on_time_share, 1),
-    Column(_("Processing time, median"), DAYS, lambda row: row.median_days, 1),
-    Column(_("Refusals"), PERCENT, lambda row: row.refusal_rate, 1),
-    Column(_("Mean rating"), _("of 5"), lambda row: row.rating_mean, 2),
-    Column(_("Loyalty index"), _("−100…+100"), lambda row: row.nps, 1),
-    Column(_("Digital share"), PERCENT, lambda row: row.online_share, 1),
-]
 
 
 def regions(request):
@@ -358,16 +292,16 @@ def regions(request):
         )
         context |= {
             "figures": figures,
-            "table": [{"row": row, "cells": _cells(row, REGION_COLUMNS)} for row in figures.rows],
-            "total_cells": _cells(figures.total, REGION_COLUMNS),
-            "chart": {
-                "horizontal": True,
-                "unit": "%",
-                "labels": [row.label for row in figures.rows],
-                "series": [
+            "table": [{"row": row, "cells": cells(row, REGION_COLUMNS)} for row in figures.rows],
+            "total_cells": cells(figures.total, REGION_COLUMNS),
+            "chart": _chart(
+                PERCENT,
+                [row.label for row in figures.rows],
+                [
                     _series(_("On time"), [row.on_time_share for row in figures.rows]),
                     _series(_("Digital share"), [row.online_share for row in figures.rows]),
                 ],
-            },
+                horizontal=True,
+            ),
         }
     return render(request, "monitoring/quality/regions.html", context)

@@ -1,7 +1,10 @@
 // Quality charts: Chart.js bar charts on every <canvas data-quality-chart="ID">, where ID is the id of a
 // json_script element holding
 //   {"labels": ["…"], "series": [{"label": "…", "data": [1.5, null, …]}],
-//    "unit": "%", "stacked": false, "horizontal": false}
+//    "amount": {"one": "%(count)s день", "few": "%(count)s дні", "many": "%(count)s днів", "other": "%(count)s дня"},
+//    "stacked": false, "horizontal": false, "integers": false}
+// "amount" phrases a value in the tooltips by its plural category (Intl.PluralRules; "other" is also
+// the fallback), as the page's summary does; "integers" keeps the value axis to whole numbers.
 // Needs the vendored chartjs/chart.umd.min.js (the global `Chart`). Pages always show the same figures
 // in a table: a chart is never the only way to read them. A drawn canvas gets data-state="ready".
 (function () {
@@ -11,6 +14,14 @@
   var LABEL_LENGTH = 40;
   var language = document.documentElement.lang || "uk";
   var numbers = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
+  var plurals = new Intl.PluralRules(language);
+  // A vertical chart's height: about half its width, yet readable on a phone.
+  var CHART_HEIGHT = "clamp(16rem, 40vw, 28rem)";
+
+  function amount(forms, value) {
+    var form = (forms && (forms[plurals.select(value)] || forms.other)) || "%(count)s";
+    return form.replace("%(count)s", numbers.format(value));
+  }
 
   function shortLabel(label) {
     label = String(label);
@@ -23,7 +34,6 @@
       return;
     }
     var spec = JSON.parse(source.textContent);
-    var unit = spec.unit ? " " + spec.unit : "";
     var categoryAxis = spec.horizontal ? "y" : "x";
     var valueAxis = spec.horizontal ? "x" : "y";
     var scales = {};
@@ -36,14 +46,18 @@
         },
       },
     };
-    scales[valueAxis] = { stacked: Boolean(spec.stacked), beginAtZero: true };
-    if (spec.horizontal) {
-      // One bar group a line: the chart grows with the number of groups.
-      var box = canvas.parentNode.insertBefore(document.createElement("div"), canvas);
-      box.style.position = "relative";
-      box.style.height = Math.max(10, spec.labels.length * spec.series.length * 1.1 + 5) + "rem";
-      box.appendChild(canvas);
-    }
+    scales[valueAxis] = {
+      stacked: Boolean(spec.stacked),
+      beginAtZero: true,
+      ticks: spec.integers ? { precision: 0 } : {},
+    };
+    // Horizontal: one bar group a line, so the chart grows with the number of groups.
+    var box = canvas.parentNode.insertBefore(document.createElement("div"), canvas);
+    box.style.position = "relative";
+    box.style.height = spec.horizontal
+      ? Math.max(10, spec.labels.length * spec.series.length * 1.1 + 5) + "rem"
+      : CHART_HEIGHT;
+    box.appendChild(canvas);
     new window.Chart(canvas, {
       type: "bar",
       data: {
@@ -54,7 +68,7 @@
       },
       options: {
         indexAxis: categoryAxis,
-        maintainAspectRatio: !spec.horizontal,
+        maintainAspectRatio: false,
         animation: false,
         scales: scales,
         plugins: {
@@ -62,7 +76,7 @@
             callbacks: {
               label: function (context) {
                 var value = context.parsed[valueAxis];
-                return context.dataset.label + ": " + (value === null ? "—" : numbers.format(value) + unit);
+                return context.dataset.label + ": " + (value === null ? "—" : amount(spec.amount, value));
               },
             },
           },

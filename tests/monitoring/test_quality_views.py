@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db
 
 KYIV = datetime.timezone(datetime.timedelta(hours=2))  # Kyiv in November (EET)
 NOV = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
-DASHBOARD, CSV, REGIONS = (
+DASHBOARD, CSV, XLSX, REGIONS = (
     reverse("monitoring:dashboard"),
     reverse("monitoring:dashboard-csv"),
+    reverse("monitoring:dashboard-xlsx"),
     reverse("monitoring:regions"),
 )
 
@@ -59,14 +60,14 @@ def appeal(system, *, day=2, days=3, **fields):
 # --- Access ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, CSV])
+@pytest.mark.parametrize("url", [DASHBOARD, CSV, XLSX])
 def test_anonymous_visitors_are_sent_to_sign_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, CSV])
+@pytest.mark.parametrize("url", [DASHBOARD, CSV, XLSX])
 @pytest.mark.parametrize("is_staff", [False, True])
 def test_users_who_are_not_operators_are_refused(client, bucha, url, is_staff):
     appeal(bucha)
