@@ -41,6 +41,7 @@ def email_send(*, email_id: int) -> Email:
         message = EmailMultiAlternatives(
             subject=email.subject, body=email.text_body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email.to]
         )
+        message.outbox_id = email.pk  # not a header: only the log backend's /dev/outbox/<id>/ link reads it
         if email.html_body:
             message.attach_alternative(email.html_body, "text/html")
         email.attempts += 1
