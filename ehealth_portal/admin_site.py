@@ -138,7 +138,7 @@ def dashboard_figure(**fields) -> None:
 class PortalAdminSite(AdminSite):
     def get_urls(self):
         return [
-            path("sections/<slug:key>/", self.admin_view(self.section_view), name="section"),
+            path("sections/<slug:section>/", self.admin_view(self.section_view), name="section"),
             *super().get_urls(),
         ]
 
@@ -165,8 +165,8 @@ class PortalAdminSite(AdminSite):
                 )
         return sections
 
-    def section_view(self, request, key):
-        sections = [section for section in self.get_app_list(request) if section["app_label"] == key]
+    def section_view(self, request, section):
+        sections = [found for found in self.get_app_list(request) if found["app_label"] == section]
         if not sections:
             raise Http404
         context = {
@@ -174,7 +174,7 @@ class PortalAdminSite(AdminSite):
             "title": sections[0]["name"],
             "subtitle": None,
             "app_list": sections,
-            "app_label": key,
+            "app_label": section,
         }
         request.current_app = self.name
         return TemplateResponse(request, "admin/app_index.html", context)

@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "declarations",
     "monitoring",
     "whitenoise.runserver_nostatic",
-    "django.contrib.admin",
+    "ehealth_portal.admin_site.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -218,6 +218,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
+# Served at the site's root (/favicon.ico, asked for by browsers and bots on every kind of page).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # --- Email ----------------------------------------------------------------------------------------
 # Every message is stored in the Email table (the outbox) and sent by a task; the backend below
@@ -239,7 +241,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # embedded default: tasks run in-process
 CELERY_TASK_EAGER_PROPAGATES = True
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"  # with a host name: kombu warns about a missing one
 CELERY_RESULT_BACKEND = None  # outcomes are recorded in our own tables
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -307,6 +309,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI's deep links put a link inside each operation's toggle button (nested controls, WCAG
+    # 4.1.2), and its syntax colours are below 4.5:1 (1.4.3); see also static/css/swagger.css.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "syntaxHighlight": {"activated": False}},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
@@ -350,7 +355,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", MAP_TILE_ORIGIN],  # data: the blank favicon, Swagger UI's icons
+        "img-src": [SELF, "data:", MAP_TILE_ORIGIN],  # data: Swagger UI's icons
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
@@ -422,5 +427,7 @@ LOGGING = {
         # access log): no handlers here, so they reach the console above.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # In-process tasks: no "Task ... succeeded" line per task in the web server's console.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
 }

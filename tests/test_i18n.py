@@ -9,7 +9,7 @@ import allauth
 import pytest
 from django.conf import settings
 
-from ehealth_portal.i18n import ALLAUTH_MSGIDS
+from ehealth_portal.third_party_strings import ALLAUTH_MSGIDS
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 UK_PO = LOCALE / "uk" / "LC_MESSAGES" / "django.po"

@@ -186,6 +186,7 @@ MAP_PAGE = """<!doctype html><html><head>
 <link rel="stylesheet" href="/test-map.css">
 </head><body>{body}
 <script src="/static/vendor/leaflet/leaflet.js"></script>
+<script src="/static/js/portal-map.js"></script>
 <script src="/static/js/{script}"></script>
 </body></html>"""
 TILES = "/map-tiles/{z}/{x}/{y}.png"
@@ -278,7 +279,7 @@ def test_the_facility_map_shows_markers_from_the_geojson_endpoint(page, offline_
     # refetch too, so look for the request with the smaller box rather than the next request.)
     requested = []
     page.on("request", lambda request: "/test-geojson" in request.url and requested.append(request.url))
-    facility_map.get_by_role("button", name="Zoom in").click()
+    facility_map.get_by_role("button", name="Наблизити").click()
     zoomed = None
     for _ in range(50):
         boxes = [_bbox(url) for url in requested]

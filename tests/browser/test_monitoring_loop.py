@@ -55,7 +55,7 @@ def test_a_cnap_joins_is_pulled_and_its_quality_is_shown(page, screenshot, offic
     page.locator("#key-password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Підписати заяву").click()
     expect(page.locator("[data-sign-status]")).to_contain_text("Заяву підписано")
-    page.get_by_role("button", name="Подати заявку").click()
+    page.get_by_role("button", name="Подати заяву").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Заяву подано")
     application = JoiningApplication.objects.get()
     assert (application.signer_edrpou, application.status) == (BODY_EDRPOU, "SUBMITTED")

@@ -173,14 +173,14 @@ def test_a_head_registers_the_clinic_and_finds_it_on_the_map(page, live_server, 
     expect(page.locator("#id_review-signature_base64")).to_have_value("")
     page.get_by_label("Пароль до файлу ключа").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Підписати документ").click()
-    expect(status).to_have_text("Документ підписано. Тепер подайте заявку.", timeout=20_000)
+    expect(status).to_have_text("Документ підписано. Тепер подайте заяву.", timeout=20_000)
     # The key file and its password are never part of the form.
     assert page.locator("#key-file").get_attribute("name") is None
     assert page.locator("#key-password").get_attribute("name") is None
     screenshot("registration-5-review")
 
     with page.expect_request(lambda request: request.method == "POST") as submitted:
-        page.get_by_role("button", name="Подати заявку").click()
+        page.get_by_role("button", name="Подати заяву").click()
     body = submitted.value.post_data_buffer or b""
     assert b"not-the-password" not in body and DEFAULT_PASSWORD.encode() not in body
     assert b'name="review-signature_base64"' in body

@@ -260,7 +260,7 @@ def test_someone_elses_key_file_is_refused_before_anything_is_signed(page, keys,
     expect(status).to_have_attribute("data-state", "signed", timeout=20_000)
     expect(signature).not_to_have_value("")
     page.get_by_label("Я ознайомився(-лася) з публічною офертою та приймаю її").check()
-    page.get_by_role("button", name="Подати заявку").click()
+    page.get_by_role("button", name="Подати заяву").click()
     expect(page.get_by_role("heading", name="Заклад зареєстровано")).to_be_visible()
 
 
@@ -333,8 +333,8 @@ def test_a_rejected_application_is_corrected_at_the_step_at_fault(page, keys, sc
     page.get_by_label("Я ознайомився(-лася) з публічною офертою та приймаю її").check()
     sign_here(page, keys["head"])
     expect(page.locator("[data-sign-status]")).to_have_attribute("data-state", "signed", timeout=20_000)
-    page.get_by_role("button", name="Подати заявку").click()
-    expect(page.get_by_role("heading", name="Заявку відхилено")).to_be_visible()
+    page.get_by_role("button", name="Подати заяву").click()
+    expect(page.get_by_role("heading", name="Вашу заяву відхилено")).to_be_visible()
     reason = RegistrationApplication.objects.get().reasons[0]
     assert reason["code"] == "edr_name_mismatch"
 
@@ -348,7 +348,7 @@ def test_a_rejected_application_is_corrected_at_the_step_at_fault(page, keys, sc
     page.get_by_label("Я ознайомився(-лася) з публічною офертою та приймаю її").check()
     sign_here(page, keys["head"])
     expect(page.locator("[data-sign-status]")).to_have_attribute("data-state", "signed", timeout=20_000)
-    page.get_by_role("button", name="Подати заявку").click()
+    page.get_by_role("button", name="Подати заяву").click()
     expect(page.get_by_role("heading", name="Заклад зареєстровано")).to_be_visible()
 
 

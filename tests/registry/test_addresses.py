@@ -269,8 +269,8 @@ def test_the_picker_learns_where_a_settlement_is(client, reference_data):
     assert answer["area"]["name"] == "Київська область"
     assert answer["attribution"] == "GeoNames"
     assert answer["messages"]["far"] == (
-        "The point on the map is {distance} km from the settlement м. Бориспіль. Check the address or move the "
-        "marker to the place of service."
+        "Точка на мапі — за {distance} км від населеного пункту м. Бориспіль. Перевірте адресу або перемістіть "
+        "позначку на місце надання послуг."
     )
     assert "Accept-Language" in response["Vary"] and "Cookie" in response["Vary"]
 
@@ -283,7 +283,7 @@ def test_a_settlement_the_map_does_not_know_leaves_the_region(client, reference_
     assert answer["area"]["name"] == "Львівська область"
     assert set(answer["messages"]) == {"not_found", "outside_area"}
     assert "с. Небувалівка" in answer["messages"]["not_found"]
-    assert "“Львівська область”" in answer["messages"]["outside_area"]
+    assert "«Львівська область»" in answer["messages"]["outside_area"]
 
 
 def test_nothing_known_gives_nothing(client, reference_data):

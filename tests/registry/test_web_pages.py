@@ -82,7 +82,7 @@ def test_status_page_while_the_checks_wait_refreshes_itself(client, registration
     response = client.get(reverse("registry:application-status", args=[token]))
     html = response.content.decode()
     assert '<meta http-equiv="refresh" content="5">' in html
-    assert "Ми перевіряємо вашу заявку" in main_html(response)
+    assert "Ми перевіряємо вашу заяву" in main_html(response)
     # The signature was checked at submission; the other checks are still to come.
     assert re.findall(r'<span class="check-step">([^<]+)</span>', main_html(response)) == ["Підпис"]
 

@@ -498,7 +498,7 @@ def test_payload_rules_that_fail_on_review_are_listed_and_nothing_can_be_signed(
     response = wizard.get(step_url("review"))
     html = main_html(response)
     assert response.context["payload_errors"]
-    assert "Заявку ще не можна підписати" in html
+    assert "Заяву ще не можна підписати" in html
     assert "signed-document" not in html and "data-browser-sign" not in html
     assert wizard.get(step_url("document")).status_code == 302
 
