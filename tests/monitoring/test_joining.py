@@ -165,6 +165,8 @@ def test_apply_sign_and_submit(client, cnap, pki, django_capture_on_commit_callb
     # The in-browser signing (registration-sign.js) writes into the hidden field the form posts.
     assert 'data-signature-input="id_signature_base64"' in page and 'id="id_signature_base64"' in page
     assert "js/registration-sign.js" in page and "vendor/pkijs/ehealth-sign.js" in page
+    # The browser refuses, before signing, a key whose certificate does not name this body.
+    assert f'data-expected-edrpou="{BODY_EDRPOU}" data-expected-edrpou-strict' in page
 
     download = client.get(f"{JOIN}?step=text")
     assert download.content == text.encode("utf-8")
