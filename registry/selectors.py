@@ -27,6 +27,7 @@ from .models import (
     RegistrationApplication,
     TermUnit,
 )
+from .permissions import employees_working
 
 OWNER = "OWNER"  # EMPLOYEE_TYPE of a facility's head
 
@@ -224,13 +225,7 @@ def legal_entity_for_user(*, user) -> LegalEntity | None:
     if not getattr(user, "is_authenticated", False):
         return None
     employee = (
-        Employee.objects.filter(
-            party__user=user,
-            is_active=True,
-            status=Employee.Status.APPROVED,
-            legal_entity__status=LegalEntity.Status.ACTIVE,
-            legal_entity__is_active=True,
-        )
+        employees_working(user)
         .select_related("legal_entity")
         .order_by(
             Case(When(employee_type=OWNER, then=0), default=1),

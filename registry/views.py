@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 
 from ehealth_portal.api_cache import cached_response
 
-from . import places, selectors, services
+from . import permissions, places, selectors, services
 from .forms import FacilitySearchForm, InvitationAcceptForm
 from .models import PUBLIC_REGISTRY, RegistrationApplication
 
@@ -88,7 +88,7 @@ def _invitation_problem(request, problem: str):
 @login_required
 def cabinet(request):
     legal_entity = selectors.legal_entity_for_user(user=request.user)
-    if legal_entity is None:
+    if not permissions.can(request.user, legal_entity, "legal_entity:read"):
         raise PermissionDenied
     divisions = selectors.legal_entity_cabinet_divisions(legal_entity=legal_entity)
     owner = selectors.legal_entity_owner(legal_entity=legal_entity)
