@@ -217,16 +217,19 @@ def employee_request_by_token(*, token: str) -> tuple[EmployeeRequest | None, st
     return request, None
 
 
-def legal_entity_for_user(*, user) -> LegalEntity | None:
+def legal_entity_for_user(*, user, legal_entity_id=None) -> LegalEntity | None:
     """The facility whose cabinet the user may open: they work there (active employee) and it is ACTIVE.
 
-    A user working at several facilities gets the one where they are the head, then the newest.
+    `legal_entity_id` chooses among the user's facilities (None when it is not one of them); without
+    it, a user working at several facilities gets the one where they are the head, then the newest.
     """
     if not getattr(user, "is_authenticated", False):
         return None
+    working = employees_working(user)
+    if legal_entity_id is not None:
+        working = working.filter(legal_entity_id=legal_entity_id)
     employee = (
-        employees_working(user)
-        .select_related("legal_entity")
+        working.select_related("legal_entity")
         .order_by(
             Case(When(employee_type=OWNER, then=0), default=1),
             "-start_date",

@@ -4,6 +4,7 @@ The wizard itself is `registry.wizard`. Views parse input, call one selector or 
 """
 
 import math
+import uuid
 
 from allauth.core.ratelimit import consume_or_429
 from django.conf import settings
@@ -87,7 +88,11 @@ def _invitation_problem(request, problem: str):
 
 @login_required
 def cabinet(request):
-    legal_entity = selectors.legal_entity_for_user(user=request.user)
+    try:  # a person working at several facilities chooses one (?facility=<id>)
+        chosen = uuid.UUID(request.GET["facility"]) if request.GET.get("facility") else None
+    except ValueError:
+        chosen = None
+    legal_entity = selectors.legal_entity_for_user(user=request.user, legal_entity_id=chosen)
     if not permissions.can(request.user, legal_entity, "legal_entity:read"):
         raise PermissionDenied
     divisions = selectors.legal_entity_cabinet_divisions(legal_entity=legal_entity)
@@ -95,7 +100,12 @@ def cabinet(request):
     return render(
         request,
         "registry/cabinet.html",
-        {"legal_entity": legal_entity, "divisions": divisions, "owner": owner},
+        {
+            "legal_entity": legal_entity,
+            "divisions": divisions,
+            "owner": owner,
+            "facilities": permissions.facilities_of(request.user).order_by("name"),
+        },
     )
 
 

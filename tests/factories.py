@@ -242,7 +242,7 @@ class CnapFactory(factory.django.DjangoModelFactory):
         model = "monitoring.Cnap"
         django_get_or_create = ["code"]
 
-    code = factory.Sequence(lambda n: str(1000 + n))
+    code = factory.Sequence(lambda n: str(50000 + n))  # far from the codes tests choose ("1001")
     name = factory.Sequence(lambda n: f"ЦНАП №{n}")
     region = "Київська область"
     state = "Діючий"

@@ -88,3 +88,26 @@ def test_the_roles_with_rights_are_the_primary_care_roles_of_the_dictionary():
     assert set(ROLE_SCOPES) == {"OWNER", "HR", "DOCTOR", "ADMIN", "ACCOUNTANT", "ASSISTANT"} <= set(types)
     pharmacist = employee("PHARMACIST")
     assert scopes_of(pharmacist.party.user, pharmacist.legal_entity) == frozenset()
+
+
+def test_a_person_at_two_facilities_switches_cabinets_and_cannot_open_a_third(client):
+    head = employee("OWNER")
+    other = LegalEntityFactory()
+    EmployeeFactory(party=head.party, legal_entity=other, employee_type="ACCOUNTANT")
+    stranger = LegalEntityFactory()
+    client.force_login(head.party.user)
+
+    page = client.get("/cabinet/")
+    assert page.context["legal_entity"] == head.legal_entity  # where they are the head, first
+    assert list(page.context["facilities"]) == sorted([head.legal_entity, other], key=lambda f: f.name)
+    assert f'<option value="{other.pk}"' in page.content.decode()
+
+    assert client.get(f"/cabinet/?facility={other.pk}").context["legal_entity"] == other
+    assert client.get(f"/cabinet/?facility={stranger.pk}").status_code == 403
+    assert client.get("/cabinet/?facility=not-an-id").context["legal_entity"] == head.legal_entity
+
+
+def test_a_person_at_one_facility_sees_no_switcher(client):
+    head = employee("OWNER")
+    client.force_login(head.party.user)
+    assert 'name="facility"' not in client.get("/cabinet/").content.decode()
