@@ -134,6 +134,12 @@ def pull_run_request(
     return runs
 
 
+def pull_window(*, today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+    """The daily pull's window: [today − MONITORING_PULL_WINDOW_DAYS, today]."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS), today
+
+
 @transaction.atomic
 def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
     """Queue the daily pull of [today − MONITORING_PULL_WINDOW_DAYS, today] for every active system.
@@ -144,8 +150,7 @@ def pull_runs_schedule(*, today: datetime.date | None = None) -> list[PullRun]:
     """
     from .tasks import pull_run_execute_task  # tasks import this module
 
-    today = today or timezone.localdate()
-    start = today - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)
+    start, today = pull_window(today=today)
     # The row locks make a second scheduler (a beat restart) wait here, then see the runs made.
     system_ids = _lock_systems(CnapSystem.objects.filter(is_active=True))
     scheduled = set(

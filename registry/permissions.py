@@ -14,35 +14,40 @@ from django.db.models import QuerySet
 
 from .models import Employee, LegalEntity
 
+# What an administrator and an HR officer do alike: keep the staff and the places of service.
+STAFF_KEEPING = frozenset(
+    {
+        "division:read",
+        "division:write",
+        "division:details",
+        "division:activate",
+        "division:deactivate",
+        "employee:read",
+        "employee:write",
+        "employee:details",
+        "employee:deactivate",
+        "employee_request:read",
+        "employee_request:write",
+        "employee_request:approve",
+        "employee_request:reject",
+        "legal_entity:read",
+    }
+)
+
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "OWNER": frozenset(
-        {
-            "declaration:read",
-            "declaration_request:read",
-            "declaration_request:write",
-            "declaration_request:approve",
-            "declaration_request:reject",
-            "division:read",
-            "division:write",
-            "division:details",
-            "division:activate",
-            "division:deactivate",
-            "employee:read",
-            "employee:write",
-            "employee:details",
-            "employee:deactivate",
-            "employee_request:read",
-            "employee_request:write",
-            "employee_request:approve",
-            "employee_request:reject",
-            "legal_entity:read",
-            "otp:read",
-            "otp:write",
-            "person:read",
-            "client:read",
-            "secret:refresh",
-        }
-    ),
+    "OWNER": STAFF_KEEPING
+    | {
+        "declaration:read",
+        "declaration_request:read",
+        "declaration_request:write",
+        "declaration_request:approve",
+        "declaration_request:reject",
+        "otp:read",
+        "otp:write",
+        "person:read",
+        "client:read",
+        "secret:refresh",
+    },
     "DOCTOR": frozenset(
         {
             "declaration:read",
@@ -61,42 +66,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "person:read",
         }
     ),
-    "ADMIN": frozenset(
-        {
-            "division:read",
-            "division:write",
-            "division:details",
-            "division:activate",
-            "division:deactivate",
-            "employee:read",
-            "employee:write",
-            "employee:details",
-            "employee:deactivate",
-            "employee_request:read",
-            "employee_request:write",
-            "employee_request:approve",
-            "employee_request:reject",
-            "legal_entity:read",
-        }
-    ),
-    "HR": frozenset(
-        {
-            "division:read",
-            "division:write",
-            "division:details",
-            "division:activate",
-            "division:deactivate",
-            "employee:read",
-            "employee:write",
-            "employee:details",
-            "employee:deactivate",
-            "employee_request:read",
-            "employee_request:write",
-            "employee_request:approve",
-            "employee_request:reject",
-            "legal_entity:read",
-        }
-    ),
+    "ADMIN": STAFF_KEEPING,
+    "HR": STAFF_KEEPING,
     "ACCOUNTANT": frozenset({"division:read", "employee:read", "legal_entity:read"}),
     "ASSISTANT": frozenset(
         {

@@ -14,7 +14,6 @@ from django.db import models
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.html import format_html
@@ -291,12 +290,10 @@ class CnapSystemAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _connection_failure(system, run), messages.ERROR)
 
-    # The daily pull's window, [today − MONITORING_PULL_WINDOW_DAYS, today]; the label names its length.
+    # The daily pull's window (pulling.pull_window); the label names its length.
     @admin.action(description=lazy(_pull_now_description, str)(), permissions=["pull"])
     def pull_now(self, request, queryset):
-        end = timezone.localdate()
-        start = end - datetime.timedelta(days=settings.MONITORING_PULL_WINDOW_DAYS)
-        self._pull(request, queryset, start, end)
+        self._pull(request, queryset, *pulling.pull_window())
 
     @admin.action(description=_("Pull the appeals of a period again…"), permissions=["pull"])
     def pull_period(self, request, queryset):
