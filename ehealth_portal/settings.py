@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "formtools",
+    "simple_history",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # who made each recorded change
     "ehealth_portal.mfa.StaffSecondFactorMiddleware",  # operators enrol a second factor first
     "ehealth_portal.cache_outage.CacheOutageMiddleware",  # the cache down: 503, not 500
 ]

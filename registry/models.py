@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from ehealth_portal.caching import DataVersion, VersionedModel
 
@@ -193,6 +194,15 @@ class EdrRecord(models.Model):
 # --- Facilities and people --------------------------------------------------------------------------
 
 
+def _history(verbose_name, verbose_name_plural, *, excluded=()) -> HistoricalRecords:
+    """Every change of the row kept with who made it and when (django-simple-history), for operators."""
+    return HistoricalRecords(
+        excluded_fields=["updated_at", *excluded],
+        verbose_name=verbose_name,
+        verbose_name_plural=verbose_name_plural,
+    )
+
+
 class LegalEntity(VersionedModel):
     """A medical facility (legal entity or sole proprietor) registered by its head."""
 
@@ -239,6 +249,7 @@ class LegalEntity(VersionedModel):
         related_name="+",
         verbose_name=_("last changed by"),
     )
+    history = _history(_("facility version"), _("facility versions"))
 
     class Meta:
         verbose_name = _("medical facility")
@@ -282,13 +293,25 @@ class Division(VersionedModel):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    external_id = models.CharField(_("identifier in the facility's system"), max_length=100, blank=True)
+    working_hours = models.JSONField(
+        _("working hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Per weekday, as in eHealth: {"mon": [["08.00", "12.00"], ["13.00", "17.00"]], ...}.'),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = _history(_("division version"), _("division versions"))
 
     class Meta:
         verbose_name = _("division")
         verbose_name_plural = _("divisions")
         ordering = ["name"]
-        indexes = [models.Index(fields=["latitude", "longitude"])]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"]),
+            models.Index(fields=["legal_entity", "status", "name"], name="division_list_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -316,6 +339,8 @@ class Party(models.Model):
     documents = models.JSONField(_("identity documents"), default=list)
     phones = models.JSONField(_("phones"), default=list)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = _history(_("person version"), _("person versions"))
 
     class Meta:
         verbose_name = _("person")
@@ -359,11 +384,26 @@ class Employee(VersionedModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPROVED)
     is_active = models.BooleanField(_("active"), default=True)
     additional_info = models.JSONField(_("education and qualifications"), default=dict, blank=True)
+    speciality = models.JSONField(
+        _("main speciality"),
+        default=dict,
+        blank=True,
+        help_text=_("The doctor's speciality with speciality_officio, copied from additional_info."),
+    )
+    status_reason = models.CharField(_("reason"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = _history(_("employee version"), _("employee versions"))
 
     class Meta:
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
+        indexes = [
+            # The staff list of a facility: its working people by role, newest first.
+            models.Index(
+                fields=["legal_entity", "status", "employee_type", "-created_at"], name="employee_list_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.party} — {self.employee_type}"
@@ -400,15 +440,21 @@ class EmployeeRequest(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(_("expires"))
-    employee = models.OneToOneField(
+    # Given in the request (eHealth's employee_id: change that employee's data) or set on acceptance.
+    employee = models.ForeignKey(
         Employee,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="requests",
         verbose_name=_("employee"),
     )
+    # A request signed by whoever made it (the head granting HR access; the API's signed requests).
+    signed_envelope = models.BinaryField(_("signature (evidence)"), null=True, blank=True)
+    signed_content = models.BinaryField(_("signed document"), null=True, blank=True)
+    signer = models.JSONField(_("signer"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -418,14 +464,42 @@ class EmployeeRequest(models.Model):
         verbose_name=_("created by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    history = _history(
+        _("employee request version"),
+        _("employee request versions"),
+        excluded=["token_hash", "signed_envelope", "signed_content"],  # a secret's hash; evidence kept once
+    )
 
     class Meta:
         verbose_name = _("employee request")
         verbose_name_plural = _("employee requests")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["legal_entity", "status", "-created_at"], name="employee_request_le_idx")
+        ]
 
     def __str__(self):
         return f"{self.email} → {self.legal_entity}"
+
+
+class SupersededInvitationLink(models.Model):
+    """The link of an invitation that was sent again: refused with its own message, not "not valid"."""
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    employee_request = models.ForeignKey(
+        EmployeeRequest,
+        on_delete=models.CASCADE,
+        related_name="superseded_links",
+        verbose_name=_("employee request"),
+    )
+    superseded_at = models.DateTimeField(_("replaced"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("replaced invitation link")
+        verbose_name_plural = _("replaced invitation links")
+
+    def __str__(self):
+        return f"{self.employee_request} ({self.superseded_at:%Y-%m-%d %H:%M})"
 
 
 # --- Registration applications --------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .models import (
     GlobalParameter,
     LegalEntity,
     RegistrationApplication,
+    SupersededInvitationLink,
     TermUnit,
 )
 from .permissions import employees_working
@@ -198,8 +199,9 @@ def registration_application_by_token(*, token: str) -> RegistrationApplication 
 def employee_request_by_token(*, token: str) -> tuple[EmployeeRequest | None, str | None]:
     """The invitation behind a link and what stops it from being accepted.
 
-    problem: None (it can be accepted), "invalid" (no such link), "used" (accepted, declined or
-    withdrawn) or "expired" (past its term, whether or not the expiry job has marked it yet).
+    problem: None (it can be accepted), "invalid" (no such link), "superseded" (the invitation was sent
+    again with a new link), "used" (accepted, declined or withdrawn) or "expired" (past its term,
+    whether or not the expiry job has marked it yet).
     """
     request = (
         EmployeeRequest.objects.filter(token_hash=token_hash(token)).select_related("legal_entity").first()
@@ -207,7 +209,14 @@ def employee_request_by_token(*, token: str) -> tuple[EmployeeRequest | None, st
         else None
     )
     if request is None:
-        return None, "invalid"
+        superseded = (
+            SupersededInvitationLink.objects.filter(token_hash=token_hash(token))
+            .select_related("employee_request__legal_entity")
+            .first()
+            if token
+            else None
+        )
+        return (superseded.employee_request, "superseded") if superseded else (None, "invalid")
     if request.status == EmployeeRequest.Status.EXPIRED or (
         request.status == EmployeeRequest.Status.NEW and request.expires_at <= timezone.now()
     ):

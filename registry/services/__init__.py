@@ -2,14 +2,23 @@
 
 - `reference_data`: dictionaries, the KVED classifier and global parameters (idempotent loaders);
 - `registration`: facility registration applications, their checks, approval and operators' decisions;
-- `invitations`: employee requests (accepting an invitation, expiring old ones);
+- `staff`: a facility's staff (inviting people, sending an invitation again, withdrawing it, dismissing);
+- `invitations`: the invitee's side (accepting or declining an invitation), expiring old ones;
+- `signing`: checking a signed document against the one shown, and its signer;
 - `facilities`: registered facilities (NHS verification, closing);
 - `people`: parties (persons), shared by the flows above.
 """
 
 from .facilities import legal_entity_deactivate, legal_entity_nhs_verify
-from .invitations import INVITATION_PROBLEMS, employee_request_accept, employee_request_expire
-from .people import party_get_or_create
+from .invitations import (
+    INVITATION_PROBLEMS,
+    employee_request_accept,
+    employee_request_approve,
+    employee_request_decline,
+    employee_request_expire,
+    employee_request_reject,
+)
+from .people import party_get_or_create, party_upsert
 from .reference_data import (
     KVEDS,
     KVEDS_ALLOWED_MSP,
@@ -32,6 +41,14 @@ from .registration import (
     registration_applications_resume,
     registration_status_token,
 )
+from .staff import (
+    employee_dismiss,
+    employee_request_create,
+    employee_request_expiry,
+    employee_request_resend,
+    employee_request_withdraw,
+    invitation_url,
+)
 
 __all__ = [
     "ENVELOPE_FIELD",
@@ -43,13 +60,23 @@ __all__ = [
     "LoadReport",
     "ValueSpec",
     "dictionary_upsert",
+    "employee_dismiss",
     "employee_request_accept",
+    "employee_request_approve",
+    "employee_request_create",
+    "employee_request_decline",
     "employee_request_expire",
+    "employee_request_expiry",
+    "employee_request_reject",
+    "employee_request_resend",
+    "employee_request_withdraw",
+    "invitation_url",
     "global_parameter_set",
     "kveds_load_classifier",
     "legal_entity_deactivate",
     "legal_entity_nhs_verify",
     "party_get_or_create",
+    "party_upsert",
     "reasons_validation_error",
     "reference_data_load",
     "registration_application_check",

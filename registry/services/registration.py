@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from ehealth_portal.json_depth import json_too_deep
 from ehealth_portal.services import email_queue
 from ehealth_portal.signatures import ERROR_MESSAGES as SIGNATURE_ERROR_MESSAGES
-from ehealth_portal.signatures import SignatureError, verify_signature
 from ehealth_portal.tasking import enqueue_on_commit
 
 from ..edr import name_key, person_names_match, state_register
@@ -43,11 +42,12 @@ from ..selectors import (
     dictionary_choices,
     dictionary_has_key,
     dictionary_value_label,
-    global_parameter_term,
     token_hash,
 )
 from .people import party_get_or_create
 from .reference_data import KVEDS, KVEDS_ALLOWED_MSP
+from .signing import signed_document_verify
+from .staff import employee_request_expiry
 
 # --- Facility registration ------------------------------------------------------------------------
 #
@@ -322,24 +322,13 @@ def _application_check(
 
 
 def _signature_verify(envelope: bytes, expected: bytes | None):
-    """The verified document of an envelope: attached, or detached over `expected` (ValidationError).
-
-    With `expected`, the signed content must be exactly that document.
-    """
-    try:
-        try:
-            document = verify_signature(envelope)
-        except SignatureError as error:
-            if error.code != "content_missing" or expected is None:
-                raise
-            document = verify_signature(envelope, expected)  # a detached signature of the document?
-    except SignatureError as error:
-        if error.code == "content_mismatch" and expected is not None:
-            raise _validation_error(ENVELOPE_FIELD, "signed_content_differs") from error
-        raise _validation_error(ENVELOPE_FIELD, error.code, error.message) from error
-    if expected is not None and document.content != expected:
-        raise _validation_error(ENVELOPE_FIELD, "signed_content_differs")
-    return document
+    """The verified document of an envelope (signing.signed_document_verify at the envelope's path)."""
+    return signed_document_verify(
+        envelope=envelope,
+        expected=expected,
+        field=ENVELOPE_FIELD,
+        differs_message=REASON_MESSAGES["signed_content_differs"],
+    )
 
 
 def reasons_validation_error(reasons: list[dict]) -> ValidationError:
@@ -600,7 +589,8 @@ def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalE
             longitude=_decimal(location.get("longitude")),
         )
     owner = data["owner"]
-    party_get_or_create(person=owner)
+    party = {name: value for name, value in owner.items() if name != "position"}
+    party_get_or_create(person=party)
     token = secrets.token_urlsafe(32)
     request = EmployeeRequest.objects.create(
         legal_entity=legal_entity,
@@ -608,9 +598,17 @@ def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalE
         employee_type=OWNER,
         position=owner["position"],
         email=owner["email"],
-        data=owner,
+        # eHealth's owner request (ehealth-api.md §2.4 step 5): the owner block is its party.
+        data={
+            "legal_entity_id": str(legal_entity.pk),
+            "employee_type": OWNER,
+            "position": owner["position"],
+            "start_date": timezone.localdate().isoformat(),
+            "status": "NEW",
+            "party": party,
+        },
         token_hash=token_hash(token),
-        expires_at=_employee_request_expiry(),
+        expires_at=employee_request_expiry(),
         created_by_id=creator_id,
     )
     return legal_entity, request, token
@@ -618,11 +616,6 @@ def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalE
 
 def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
-
-
-def _employee_request_expiry() -> datetime.datetime:
-    term = global_parameter_term(name="employee_request_expiration", unit_name="employee_request_term_unit")
-    return term.after(timezone.now())
 
 
 def registration_application_decide(

@@ -102,7 +102,7 @@ def test_a_valid_application_registers_the_facility_and_invites_the_head(
         "NEW",
     )
     assert request.division == division
-    assert request.data["email"] == HEAD_EMAIL and "position" in request.data
+    assert request.data["party"]["email"] == HEAD_EMAIL and request.data["position"] == "P2"
     assert 29 <= (request.expires_at - request.created_at).days <= 30
 
     # Two emails to the head: received (with the status link), then the single invitation.

@@ -128,12 +128,26 @@ def test_a_weak_password_is_refused_and_the_link_still_works(invitation, passwor
     assert employee_request_accept(token=invitation, password=PASSWORD).email == HEAD_EMAIL
 
 
-def test_an_existing_account_with_the_email_is_linked(invitation):
+def test_an_existing_account_without_a_password_is_linked(invitation):
     existing = UserFactory(email=HEAD_EMAIL)
+    existing.set_unusable_password()
+    existing.save()
     assert employee_request_accept(token=invitation, password=PASSWORD) == existing
     existing.refresh_from_db()
     assert existing.check_password(PASSWORD)
     assert User.objects.count() == 1
+    assert legal_entity_for_user(user=existing) == LegalEntity.objects.get()
+
+
+def test_an_existing_account_with_a_password_must_sign_in_and_is_not_taken_over(invitation):
+    existing = UserFactory(email=HEAD_EMAIL, password="Owners-Own-Password-9")
+    with pytest.raises(ValidationError) as error:
+        employee_request_accept(token=invitation, password=PASSWORD)
+    assert error.value.code == "account_exists"
+    existing.refresh_from_db()
+    assert existing.check_password("Owners-Own-Password-9")
+    assert EmployeeRequest.objects.get().status == "NEW"
+    assert employee_request_accept(token=invitation, user=existing) == existing
     assert legal_entity_for_user(user=existing) == LegalEntity.objects.get()
 
 
