@@ -7,4 +7,6 @@ urlpatterns = [
     path("global_parameters", apis.GlobalParameterListApi.as_view(), name="global-parameters"),
     path("legal_entities", apis.LegalEntityListApi.as_view(), name="legal-entities"),
     path("legal_entities/<uuid:legal_entity_id>", apis.LegalEntityDetailApi.as_view(), name="legal-entity"),
+    # --- Employee requests and employees (apis.staff) ---
+    # --- Divisions (apis.divisions) ---
 ]

@@ -18,4 +18,9 @@ urlpatterns = [
     path("map/", views.facility_map, name="facility-map"),
     path("map/divisions.geojson", views.division_geojson, name="division-geojson"),
     path("places/settlement.json", views.settlement_location, name="settlement-location"),
+    # --- HR access granted by the head; the invitation page (invitations) ---
+    # --- New staff: the doctor wizard, other roles (staff_new) ---
+    # --- Employees and their invitations (employees) ---
+    # --- Places of service (divisions) ---
+    # --- Facility data changes (facility_edit) ---
 ]

@@ -104,7 +104,12 @@ def test_a_person_at_two_facilities_switches_cabinets_and_cannot_open_a_third(cl
 
     assert client.get(f"/cabinet/?facility={other.pk}").context["legal_entity"] == other
     assert client.get(f"/cabinet/?facility={stranger.pk}").status_code == 403
-    assert client.get("/cabinet/?facility=not-an-id").context["legal_entity"] == head.legal_entity
+    # The choice is remembered across pages; a malformed id changes nothing.
+    assert client.get("/cabinet/").context["legal_entity"] == other
+    assert client.get("/cabinet/?facility=not-an-id").context["legal_entity"] == other
+    assert (
+        client.get(f"/cabinet/?facility={head.legal_entity.pk}").context["legal_entity"] == head.legal_entity
+    )
 
 
 def test_a_person_at_one_facility_sees_no_switcher(client):

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from ehealth_portal.api_cache import CachedJson
 
-from .addresses import address_text
-from .models import (
+from ..addresses import address_text
+from ..models import (
     PUBLIC_REGISTRY,
     REFERENCE_DATA,
     Dictionary,
@@ -28,7 +28,7 @@ from .models import (
     SupersededInvitationLink,
     TermUnit,
 )
-from .permissions import employees_working
+from ..permissions import employees_working
 
 OWNER = "OWNER"  # EMPLOYEE_TYPE of a facility's head
 

@@ -19,15 +19,15 @@ from ehealth_portal.api_cache import RawJSON, json_list, query_key, rows_json
 from ehealth_portal.apis import Base64Field
 from ehealth_portal.serializers import SharedFieldsSerializer
 
-from .models import PUBLIC_REGISTRY, LegalEntity, RegistrationApplication
-from .payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
-from .selectors import (
+from ..models import PUBLIC_REGISTRY, LegalEntity, RegistrationApplication
+from ..payloads import AccreditationSerializer, AddressSerializer, LicenseSerializer, PhoneSerializer
+from ..selectors import (
     dictionary_list_json,
     global_parameters_json,
     legal_entity_list,
     legal_entity_owner_request,
 )
-from .services import REASON_MESSAGES, reasons_validation_error, registration_application_submit
+from ..services import REASON_MESSAGES, reasons_validation_error, registration_application_submit
 
 
 class DictionaryFilterSerializer(serializers.Serializer):

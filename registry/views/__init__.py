@@ -4,13 +4,12 @@ The wizard itself is `registry.wizard`. Views parse input, call one selector or 
 """
 
 import math
-import uuid
 
 from allauth.core.ratelimit import consume_or_429
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -23,9 +22,10 @@ from django.views.decorators.cache import never_cache
 
 from ehealth_portal.api_cache import cached_response
 
-from . import permissions, places, selectors, services
-from .forms import FacilitySearchForm, InvitationAcceptForm
-from .models import PUBLIC_REGISTRY, RegistrationApplication
+from .. import permissions, places, selectors, services
+from ..forms import FacilitySearchForm, InvitationAcceptForm
+from ..models import PUBLIC_REGISTRY, RegistrationApplication
+from .access import cabinet_facility
 
 FACILITIES_PER_PAGE = 20
 ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -88,13 +88,7 @@ def _invitation_problem(request, problem: str):
 
 @login_required
 def cabinet(request):
-    try:  # a person working at several facilities chooses one (?facility=<id>)
-        chosen = uuid.UUID(request.GET["facility"]) if request.GET.get("facility") else None
-    except ValueError:
-        chosen = None
-    legal_entity = selectors.legal_entity_for_user(user=request.user, legal_entity_id=chosen)
-    if not permissions.can(request.user, legal_entity, "legal_entity:read"):
-        raise PermissionDenied
+    legal_entity = cabinet_facility(request, "legal_entity:read")
     divisions = selectors.legal_entity_cabinet_divisions(legal_entity=legal_entity)
     owner = selectors.legal_entity_owner(legal_entity=legal_entity)
     return render(
@@ -105,6 +99,7 @@ def cabinet(request):
             "divisions": divisions,
             "owner": owner,
             "facilities": permissions.facilities_of(request.user).order_by("name"),
+            "scopes": permissions.scopes_of(request.user, legal_entity),
         },
     )
 
