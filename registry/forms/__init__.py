@@ -21,6 +21,7 @@ from .fields import (
     dictionary_field_choices,
     iso_date,
 )
+from .people import DOCUMENT_PARTS, PersonForm
 from .public import FacilitySearchForm, InvitationAcceptForm
 from .registration import (
     DATA_STEPS,
@@ -33,7 +34,7 @@ from .registration import (
     wizard_payload,
     wizard_step_data,
 )
-from .registration_head import DOCUMENT_PARTS, HeadForm
+from .registration_head import HeadForm
 from .registration_steps import (
     ACCREDITATION_FIELDS,
     ADDRESS_GROUPS,
@@ -65,6 +66,7 @@ __all__ = [
     "AREAS",
     "DATA_STEPS",
     "DOCUMENT_PARTS",
+    "PersonForm",
     "LATITUDE_RANGE",
     "LICENCE_FIELDS",
     "LONGITUDE_RANGE",

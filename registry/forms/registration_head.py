@@ -5,20 +5,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ehealth_portal.validators import validate_tax_id
-
 from .. import payloads
-from .fields import CodeField, NameField, PhoneField, compact, date_field, dictionary_field_choices, iso_date
-from .registration_steps import phones_part
-from .steps import StepForm
-
-DOCUMENT_PARTS = ("type", "number", "issued_by", "issued_at")
+from .fields import CodeField, dictionary_field_choices
+from .people import PersonForm
 
 
-class HeadForm(StepForm):
-    last_name = NameField(label=_("Surname"), max_length=100)
-    first_name = NameField(label=_("First name"), max_length=100)
-    second_name = NameField(label=_("Patronymic"), max_length=100, required=False)
+class HeadForm(PersonForm):
+    person_key = "owner"
+    payload_keys = ("owner",)
+    person_serializer = payloads.OwnerSerializer
+    extra_names = ("position",)
+
     no_tax_id = forms.BooleanField(
         label=_("I refused an RNOKPP for religious reasons and give my passport number instead"),
         required=False,
@@ -32,22 +29,6 @@ class HeadForm(StepForm):
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    birth_date = date_field(_("Date of birth"))
-    gender = forms.ChoiceField(
-        label=_("Gender"), choices=dictionary_field_choices("GENDER", blank=False), widget=forms.RadioSelect
-    )
-    document_type = forms.ChoiceField(label=_("Document"), choices=dictionary_field_choices("DOCUMENT_TYPE"))
-    document_number = CodeField(label=_("Series and number"), max_length=30)
-    document_issued_by = forms.CharField(label=_("Issued by"), max_length=255)
-    document_issued_at = date_field(_("Date of issue"))
-    document2_type = forms.ChoiceField(
-        label=_("Document"), choices=dictionary_field_choices("DOCUMENT_TYPE"), required=False
-    )
-    document2_number = CodeField(label=_("Series and number"), max_length=30, required=False)
-    document2_issued_by = forms.CharField(label=_("Issued by"), max_length=255, required=False)
-    document2_issued_at = date_field(_("Date of issue"), required=False)
-    phone_mobile = PhoneField(label=_("Mobile phone"), help_text=_("For example, +380501234567."))
-    phone_landline = PhoneField(label=_("Landline phone"), required=False)
     email = forms.EmailField(
         label=_("Work email"),
         help_text=_("The invitation is sent here; it becomes your login to the portal."),
@@ -59,39 +40,17 @@ class HeadForm(StepForm):
     )
 
     groups = [
-        (_("Surname, first name and patronymic"), ["last_name", "first_name", "second_name"]),
-        (_("Identification"), ["no_tax_id", "tax_id", "birth_date", "gender"]),
-        (_("Identity document"), [f"document_{part}" for part in DOCUMENT_PARTS], {"grid": True}),
-        (
-            _("Another identity document (optional)"),
-            [f"document2_{part}" for part in DOCUMENT_PARTS],
-            {"grid": True},
-        ),
+        *PersonForm.groups[:-1],
         (_("Contacts and position"), ["phone_mobile", "phone_landline", "email", "position"]),
     ]
-    payload_keys = ("owner",)
 
     def __init__(self, *args, sole_proprietor_code: str | None = None, **kwargs):
         # A sole proprietor's code (step 1) is the head's own RNOKPP: the two must be the same.
         self.sole_proprietor_code = sole_proprietor_code
         super().__init__(*args, **kwargs)
 
-    def clean_email(self):
-        return self.cleaned_data["email"].lower()
-
-    def clean_tax_id(self):
-        # Checked here, not only by the payload rules (which check it after every other member of
-        # the head passed), so a wrong check digit shows together with the step's other errors.
-        tax_id = self.cleaned_data["tax_id"]
-        validate_tax_id(tax_id, no_tax_id=bool(self.cleaned_data.get("no_tax_id")))
-        return tax_id
-
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("document2_type") or cleaned.get("document2_number"):
-            for name in ("document2_type", "document2_number"):
-                if not cleaned.get(name) and name not in self.errors:
-                    self.add_error(name, _("Fill in the type and the number of the second document."))
         tax_id = cleaned.get("tax_id")
         if (
             self.sole_proprietor_code
@@ -112,57 +71,5 @@ class HeadForm(StepForm):
             )
         return cleaned
 
-    def payload_checks(self):
-        field_map = {name: name for name in ("last_name", "first_name", "second_name", "tax_id", "no_tax_id")}
-        field_map |= {name: name for name in ("birth_date", "gender", "email", "position")}
-        field_map |= {f"documents[0].{part}": f"document_{part}" for part in DOCUMENT_PARTS}
-        field_map |= {f"documents[1].{part}": f"document2_{part}" for part in DOCUMENT_PARTS}
-        field_map |= {
-            "documents[1]": "document2_type",
-            "documents": "document_type",
-            "phones": "phone_mobile",
-        }
-        return [("owner", payloads.OwnerSerializer, field_map)]
 
-    def payload_part(self) -> dict:
-        data = self.cleaned_data
-        documents = [
-            compact({part: data.get(f"{prefix}_{part}") for part in DOCUMENT_PARTS})
-            for prefix in ("document", "document2")
-            if data.get(f"{prefix}_type")
-        ]
-        for document in documents:
-            if "issued_at" in document:
-                document["issued_at"] = iso_date(document["issued_at"])
-        owner = {
-            **{name: data.get(name) for name in ("last_name", "first_name", "second_name", "tax_id")},
-            **{name: data.get(name) for name in ("gender", "email", "position")},
-            "birth_date": iso_date(data.get("birth_date")),
-            "documents": documents,
-            "phones": phones_part(data.get("phone_mobile"), data.get("phone_landline")),
-        }
-        return {"owner": {**compact(owner), "no_tax_id": bool(data.get("no_tax_id"))}}
-
-    @classmethod
-    def values_from_payload(cls, payload: dict) -> dict:
-        owner = payload.get("owner") or {}
-        documents = [*owner.get("documents", []), {}, {}]
-        phones = {phone["type"]: phone["number"] for phone in owner.get("phones", [])}
-        names = (
-            "last_name",
-            "first_name",
-            "second_name",
-            "tax_id",
-            "birth_date",
-            "gender",
-            "email",
-            "position",
-        )
-        return {
-            **{name: owner.get(name, "") for name in names},
-            "no_tax_id": bool(owner.get("no_tax_id")),
-            **{f"document_{part}": documents[0].get(part, "") for part in DOCUMENT_PARTS},
-            **{f"document2_{part}": documents[1].get(part, "") for part in DOCUMENT_PARTS},
-            "phone_mobile": phones.get("MOBILE", ""),
-            "phone_landline": phones.get("LAND_LINE", ""),
-        }
+__all__ = ["HeadForm"]
