@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from ehealth_portal.caching import DataVersion, VersionedModel
+from ehealth_portal.history import history_user
 
 # Versions of what is cached from these tables (ehealth_portal.caching): every write replaces them.
 REFERENCE_DATA = DataVersion("reference-data")  # dictionaries and global parameters
@@ -197,6 +198,7 @@ class EdrRecord(models.Model):
 def _history(verbose_name, verbose_name_plural, *, excluded=()) -> HistoricalRecords:
     """Every change of the row kept with who made it and when (django-simple-history), for operators."""
     return HistoricalRecords(
+        get_user=history_user,
         excluded_fields=["updated_at", *excluded],
         verbose_name=verbose_name,
         verbose_name_plural=verbose_name_plural,

@@ -5,6 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.history import acting_as, update_recorded
+
 from ..models import (
     Employee,
     EmployeeRequest,
@@ -23,7 +25,7 @@ def _legal_entity_lock_active(legal_entity: LegalEntity) -> LegalEntity:
 
 def legal_entity_nhs_verify(*, legal_entity: LegalEntity, actor) -> LegalEntity:
     """The NHS has checked the facility's documents: nhs_verified false → true (once)."""
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(actor):
         legal_entity = _legal_entity_lock_active(legal_entity)
         if legal_entity.nhs_verified:
             raise ValidationError(_("The facility is already verified by the NHS."), code="already_verified")
@@ -35,7 +37,7 @@ def legal_entity_nhs_verify(*, legal_entity: LegalEntity, actor) -> LegalEntity:
 
 def legal_entity_deactivate(*, legal_entity: LegalEntity, actor) -> LegalEntity:
     """Close the facility: its staff are dismissed (and lose the cabinet), pending invitations rejected."""
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(actor):
         legal_entity = _legal_entity_lock_active(legal_entity)
         today, now = timezone.localdate(), timezone.now()
         legal_entity.status = LegalEntity.Status.CLOSED
@@ -43,10 +45,17 @@ def legal_entity_deactivate(*, legal_entity: LegalEntity, actor) -> LegalEntity:
         legal_entity.end_date = today
         legal_entity.updated_by = actor
         legal_entity.save(update_fields=["status", "is_active", "end_date", "updated_by", "updated_at"])
-        legal_entity.employees.filter(is_active=True).update(
-            is_active=False, status=Employee.Status.DISMISSED, end_date=today
+        update_recorded(
+            legal_entity.employees.filter(is_active=True),
+            reason="facility closed",
+            is_active=False,
+            status=Employee.Status.DISMISSED,
+            end_date=today,
         )
-        legal_entity.employee_requests.filter(status=EmployeeRequest.Status.NEW).update(
-            status=EmployeeRequest.Status.REJECTED, decided_at=now
+        update_recorded(
+            legal_entity.employee_requests.filter(status=EmployeeRequest.Status.NEW),
+            reason="facility closed",
+            status=EmployeeRequest.Status.REJECTED,
+            decided_at=now,
         )
     return legal_entity

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.history import acting_as, update_recorded
+
 from ..models import (
     Employee,
     EmployeeRequest,
@@ -39,8 +41,11 @@ def _open_request(token: str) -> EmployeeRequest:
     """The invitation behind a link that can still be answered (an expired one is marked EXPIRED)."""
     request, problem = employee_request_by_token(token=token)
     if problem == "expired" and request.status == EmployeeRequest.Status.NEW:
-        EmployeeRequest.objects.filter(pk=request.pk, status=EmployeeRequest.Status.NEW).update(
-            status=EmployeeRequest.Status.EXPIRED, decided_at=timezone.now()
+        update_recorded(
+            EmployeeRequest.objects.filter(pk=request.pk, status=EmployeeRequest.Status.NEW),
+            reason="expired",
+            status=EmployeeRequest.Status.EXPIRED,
+            decided_at=timezone.now(),
         )
     if problem:
         raise _problem_error(problem)
@@ -91,7 +96,8 @@ def employee_request_accept(*, token: str, password: str | None = None, user=Non
                 user.set_password(password)
                 user.is_active = True
                 user.save(update_fields=["password", "is_active"])
-        _approve(request, user)
+        with acting_as(user):
+            _approve(request, user)
     return user
 
 
@@ -111,13 +117,14 @@ def employee_request_approve(*, employee_request: EmployeeRequest, user) -> Empl
     with transaction.atomic():
         request = _lock_new(employee_request)
         _check_invitee(request, user)
-        _approve(request, user)
+        with acting_as(user):
+            _approve(request, user)
     return request
 
 
 def employee_request_reject(*, employee_request: EmployeeRequest, user) -> EmployeeRequest:
     """The invited, signed-in user declines (the API's reject): NEW → REJECTED."""
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(user):
         request = _lock_new(employee_request)
         _check_invitee(request, user)
         request.status = EmployeeRequest.Status.REJECTED
@@ -204,6 +211,12 @@ def _approve(request: EmployeeRequest, user) -> Employee:
 
 def employee_request_expire() -> int:
     """Mark NEW requests past their term EXPIRED (the periodic job); returns how many."""
-    return EmployeeRequest.objects.filter(
-        status=EmployeeRequest.Status.NEW, expires_at__lte=timezone.now()
-    ).update(status=EmployeeRequest.Status.EXPIRED, decided_at=timezone.now())
+    with transaction.atomic():
+        return update_recorded(
+            EmployeeRequest.objects.select_for_update().filter(
+                status=EmployeeRequest.Status.NEW, expires_at__lte=timezone.now()
+            ),
+            reason="expired",
+            status=EmployeeRequest.Status.EXPIRED,
+            decided_at=timezone.now(),
+        )

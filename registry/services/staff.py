@@ -6,11 +6,12 @@ caller's question to `registry.permissions` (the service checks facts, not right
 """
 
 import datetime
+import json
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -18,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.history import acting_as
+from ehealth_portal.json_depth import json_too_deep
 from ehealth_portal.services import email_queue
 
 from ..addresses import address_text
@@ -45,8 +48,9 @@ def employee_request_create(
     """Invite a person to work at the facility; return the request and its link token (emailed).
 
     `data` is eHealth's employee_request (validated here; `legal_entity_id` is always this facility).
-    With `signed_envelope` (the head granting HR access; the API's signed requests) the envelope must
-    sign exactly the canonical JSON of the validated request and be the actor's own signature.
+    With `signed_envelope` (the head granting HR access) the envelope must sign exactly the canonical
+    JSON of the validated request and be the actor's own signature. The API's signed requests, whose
+    content is the MIS's own JSON, are `employee_request_create_signed`.
     Refusals are a ValidationError keyed by JSON paths; nothing is stored then.
     """
     data = employee_request_payload_validate({**data, "legal_entity_id": str(legal_entity.pk)})
@@ -55,15 +59,83 @@ def employee_request_create(
         document = signed_document_verify(
             envelope=signed_envelope, expected=payload_canonical(data), field=SIGNED_FIELD
         )
-        actor_party = Party.objects.filter(user=actor).first()
-        signer_is(
-            document=document,
-            tax_id=actor_party.tax_id if actor_party else "",
-            field=SIGNED_FIELD,
-            message=_("The request is signed by someone else: the signer's RNOKPP is not yours."),
+        _signer_is_actor(document, actor)
+    return _request_store(
+        legal_entity=legal_entity, actor=actor, data=data, signed_envelope=signed_envelope, document=document
+    )
+
+
+def employee_request_create_signed(
+    *, legal_entity: LegalEntity, actor, signed_envelope: bytes
+) -> tuple[EmployeeRequest, str]:
+    """The API's signed request (eHealth's `POST /api/v2/employee_requests`): the envelope's content is
+    the JSON `{"employee_request": {...}}` as the MIS wrote it (any formatting), signed by the actor.
+
+    The signature is checked first (attached content, the actor's RNOKPP), then the content as
+    `employee_request_create` checks `data`; the content is kept as the evidence. Refusals: signature
+    problems at `signed_content`, the content's at its own paths (`employee_request.party.tax_id`).
+    A `legal_entity_id` in the content must be this facility: the signer named it.
+    """
+    document = signed_document_verify(envelope=signed_envelope, expected=None, field=SIGNED_FIELD)
+    _signer_is_actor(document, actor)
+    content = None
+    if not json_too_deep(document.content):
+        try:
+            content = json.loads(document.content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError):
+            content = None
+    if not isinstance(content, dict):
+        raise _error(SIGNED_FIELD, _("The signed content is not a JSON object."), "content_not_json")
+    if not isinstance(content.get("employee_request"), dict):
+        raise _error(
+            "employee_request", _('The signed content must be {"employee_request": {...}}.'), "required"
         )
+    data = content["employee_request"]
+    try:
+        if data.get("legal_entity_id") not in (None, str(legal_entity.pk)):
+            raise _error(
+                "legal_entity_id",
+                _("The request names another facility than yours."),
+                "legal_entity_mismatch",
+            )
+        data = employee_request_payload_validate({**data, "legal_entity_id": str(legal_entity.pk)})
+        return _request_store(
+            legal_entity=legal_entity,
+            actor=actor,
+            data=data,
+            signed_envelope=signed_envelope,
+            document=document,
+        )
+    except ValidationError as error:
+        raise errors_under(error, "employee_request") from error
+
+
+def errors_under(error: ValidationError, prefix: str) -> ValidationError:
+    """The same errors at paths inside `prefix` ("party.tax_id" → "employee_request.party.tax_id")."""
+    return ValidationError(
+        {
+            prefix if path == NON_FIELD_ERRORS else f"{prefix}.{path}": items
+            for path, items in error.update_error_dict({}).items()
+        }
+    )
+
+
+def _signer_is_actor(document, actor) -> None:
+    actor_party = Party.objects.filter(user=actor).first()
+    signer_is(
+        document=document,
+        tax_id=actor_party.tax_id if actor_party else "",
+        field=SIGNED_FIELD,
+        message=_("The request is signed by someone else: the signer's RNOKPP is not yours."),
+    )
+
+
+def _request_store(
+    *, legal_entity: LegalEntity, actor, data: dict, signed_envelope: bytes | None, document
+) -> tuple[EmployeeRequest, str]:
+    """The facility-level checks of a validated request, then the request and its invitation email."""
     token = secrets.token_urlsafe(32)
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(actor):
         legal_entity = LegalEntity.objects.select_for_update().get(pk=legal_entity.pk)
         if legal_entity.status != LegalEntity.Status.ACTIVE or not legal_entity.is_active:
             raise _error("legal_entity_id", _("The facility is not active."), "legal_entity_not_active")
@@ -71,7 +143,7 @@ def employee_request_create(
         employee = _employee_to_update(legal_entity, data)
         _person_checks(legal_entity, data, updating=employee)
         party = data["party"]
-        request = EmployeeRequest.objects.create(
+        request = EmployeeRequest(
             legal_entity=legal_entity,
             division=division,
             employee=employee,
@@ -86,6 +158,7 @@ def employee_request_create(
             signed_content=document.content if document else None,
             signer=document.signer.as_dict() if document else {},
         )
+        request.save()
         _invitation_email(request, token, actor=actor)
     return request, token
 
@@ -93,7 +166,7 @@ def employee_request_create(
 def employee_request_resend(*, employee_request: EmployeeRequest, actor) -> str:
     """Send a waiting invitation again with a new link (and a new term); the old link stops working."""
     token = secrets.token_urlsafe(32)
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(actor):
         request = (
             EmployeeRequest.objects.select_for_update()
             .select_related("legal_entity")
@@ -109,7 +182,6 @@ def employee_request_resend(*, employee_request: EmployeeRequest, actor) -> str:
         SupersededInvitationLink.objects.create(employee_request=request, token_hash=request.token_hash)
         request.token_hash = token_hash(token)
         request.expires_at = employee_request_expiry()
-        request._history_user = actor
         request.save(update_fields=["token_hash", "expires_at", "updated_at"])
         _invitation_email(request, token, actor=actor)
     return token
@@ -117,7 +189,7 @@ def employee_request_resend(*, employee_request: EmployeeRequest, actor) -> str:
 
 def employee_request_withdraw(*, employee_request: EmployeeRequest, actor) -> EmployeeRequest:
     """The facility withdraws a waiting invitation: NEW → REJECTED; its link stops working."""
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(actor):
         request = EmployeeRequest.objects.select_for_update().get(pk=employee_request.pk)
         if request.status != EmployeeRequest.Status.NEW:
             raise _error(
@@ -128,7 +200,6 @@ def employee_request_withdraw(*, employee_request: EmployeeRequest, actor) -> Em
             )
         request.status = EmployeeRequest.Status.REJECTED
         request.decided_at = timezone.now()
-        request._history_user = actor
         request.save(update_fields=["status", "decided_at", "updated_at"])
     return request
 
@@ -139,7 +210,7 @@ def employee_dismiss(*, employee: Employee, actor, reason: str = "") -> Employee
     The head cannot be dismissed this way (eHealth: "Owner can't be deactivated"): a head changes
     with the facility's registration data.
     """
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(actor):
         employee = Employee.objects.select_for_update().get(pk=employee.pk)
         if employee.employee_type == OWNER:
             raise _error("employee_type", _("The head cannot be dismissed."), "owner_deactivate")
@@ -149,7 +220,6 @@ def employee_dismiss(*, employee: Employee, actor, reason: str = "") -> Employee
         employee.is_active = False
         employee.end_date = timezone.localdate()
         employee.status_reason = reason[:255]
-        employee._history_user = actor
         employee.save(update_fields=["status", "is_active", "end_date", "status_reason", "updated_at"])
     return employee
 
