@@ -4,6 +4,8 @@
 //        data-geojson-url="/…/geojson"   a GeoJSON FeatureCollection; gets ?bbox=west,south,east,north
 //        data-tile-url="https://…/{z}/{x}/{y}.png" data-tile-attribution="© …"   (no tiles when empty)
 //        data-link-label="Сторінка закладу"         text of the link to feature.properties.url
+//        data-doctors-label="Лікарі"                title of the list of feature.properties.doctors
+//                                                   ([{name, speciality_label}], the place's working doctors)
 //        data-center-lat="50.45" data-center-lng="30.52" data-zoom="15"   optional; default: all Ukraine
 //        data-map-labels='{"zoomIn": "…", …}'>      texts of Leaflet's controls ({% map_labels %})
 //   </div>
@@ -25,7 +27,26 @@
     return typeof url === "string" && /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : null;
   }
 
-  function popupContent(properties, linkLabel) {
+  function doctorList(doctors, title) {
+    var box = document.createElement("div");
+    box.style.margin = "0.5em 0"; // compact: Leaflet's popup gives paragraphs and lists wide margins
+    var heading = document.createElement("div");
+    heading.textContent = title;
+    box.appendChild(heading);
+    var list = document.createElement("ul");
+    list.style.margin = "0";
+    list.style.paddingLeft = "1.25em";
+    doctors.forEach(function (doctor) {
+      var item = document.createElement("li");
+      var label = doctor && doctor.speciality_label ? " — " + doctor.speciality_label : "";
+      item.textContent = ((doctor && doctor.name) || "") + label;
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  function popupContent(properties, texts) {
     var box = document.createElement("div");
     var name = document.createElement("strong");
     name.textContent = properties.name || "";
@@ -35,11 +56,14 @@
       address.textContent = properties.address;
       box.appendChild(address);
     }
+    if (Array.isArray(properties.doctors) && properties.doctors.length) {
+      box.appendChild(doctorList(properties.doctors, texts.doctors));
+    }
     var url = safeUrl(properties.url);
     if (url) {
       var link = document.createElement("a");
       link.href = url;
-      link.textContent = linkLabel;
+      link.textContent = texts.link;
       box.appendChild(link);
     }
     return box;
@@ -59,7 +83,7 @@
 
   function facilityMap(element) {
     var data = element.dataset;
-    var linkLabel = data.linkLabel || "Сторінка закладу";
+    var texts = { link: data.linkLabel || "Сторінка закладу", doctors: data.doctorsLabel || "Лікарі" };
     if (!element.clientHeight) element.style.height = "28rem"; // Leaflet needs a height
     var map = PortalMap.localised(element, PortalMap.labels(data));
     if (data.tileUrl) {
@@ -76,7 +100,7 @@
         return L.marker(latlng, { title: name, alt: name });
       },
       onEachFeature: function (feature, layer) {
-        layer.bindPopup(popupContent(feature.properties || {}, linkLabel));
+        layer.bindPopup(popupContent(feature.properties || {}, texts));
       },
     };
     var markers = L.layerGroup().addTo(map);
