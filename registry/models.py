@@ -380,7 +380,7 @@ class Employee(VersionedModel):
         Party, on_delete=models.PROTECT, related_name="employees", verbose_name=_("person")
     )
     employee_type = models.CharField(_("role"), max_length=20)
-    position = models.CharField(_("position"), max_length=10)
+    position = models.CharField(pgettext_lazy("job", "position"), max_length=10)
     start_date = models.DateField(_("started"))
     end_date = models.DateField(_("ended"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPROVED)
@@ -401,9 +401,11 @@ class Employee(VersionedModel):
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
         indexes = [
-            # The staff list of a facility: its working people by role, newest first.
+            # The staff list of a facility: its working people by role, newest first; the id last, so
+            # a deep page's ids are read from the index alone (the list's order ends with it).
             models.Index(
-                fields=["legal_entity", "status", "employee_type", "-created_at"], name="employee_list_idx"
+                fields=["legal_entity", "status", "employee_type", "-created_at", "-id"],
+                name="employee_list_idx",
             ),
         ]
 
@@ -436,7 +438,7 @@ class EmployeeRequest(models.Model):
         verbose_name=_("division"),
     )
     employee_type = models.CharField(_("role"), max_length=20)
-    position = models.CharField(_("position"), max_length=10)
+    position = models.CharField(pgettext_lazy("job", "position"), max_length=10)
     email = models.EmailField(_("email"))
     data = models.JSONField(_("request"), help_text=_("The person's data as submitted (eHealth party)."))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
