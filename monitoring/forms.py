@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ehealth_portal.forms import SignatureInputMixin
+from ehealth_portal.signature_forms import SignedDocumentForm, signature_file_field
 from ehealth_portal.validators import validate_edrpou
 
 from .models import Cnap, CnapSystem, JoiningApplication
@@ -62,36 +62,17 @@ class JoinDetailsForm(forms.Form):
         return self.cleaned_data["proposed_base_url"].strip()
 
 
-class JoinSignForm(SignatureInputMixin, forms.Form):
+class JoinSignForm(SignedDocumentForm):
     """Step 2: the signature of the shown text, uploaded (.p7s) or made in the browser (base64 DER)."""
 
-    signature = forms.FileField(
-        label=_("Signature file (.p7s)"),
-        required=False,
-        help_text=_(
+    signed_key = "signed"
+    signature_missing_message = _("Sign the text: upload a signature file, or sign with your key file below.")
+    signature = signature_file_field(
+        _(
             "The application text above signed with the official's qualified signature by any tool: "
             "an attached or a detached signature, in DER, PEM or base64."
-        ),
+        )
     )
-    signature_base64 = forms.CharField(label=_("Signature"), required=False, widget=forms.HiddenInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        uploaded, signed_here = cleaned.get("signature"), cleaned.get("signature_base64")
-        if uploaded and signed_here:
-            self.add_error(
-                "signature", _("Give one signature: upload a file or sign in the browser, not both.")
-            )
-        elif not uploaded and not signed_here:
-            self.add_error(
-                "signature",
-                _("Sign the text: upload a signature file, or sign with your key file below."),
-            )
-        else:
-            cleaned["signed"] = uploaded or signed_here
-        return cleaned
 
 
 # --- Admin -----------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ class FacilitySearchForm(forms.Form):
 
 
 class InvitationAcceptForm(forms.Form):
-    """A new password, twice, checked by the portal's password validators against the login email."""
+    """A new password, twice, checked by the portal's password validators against the login email and
+    the invitee's names (as the service checks it, so both say the same)."""
 
     password1 = forms.CharField(
         label=_("Password"),
@@ -34,8 +35,9 @@ class InvitationAcceptForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args, email: str, **kwargs):
+    def __init__(self, *args, email: str, first_name: str = "", last_name: str = "", **kwargs):
         self.email = email
+        self.names = {"first_name": first_name, "last_name": last_name}
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = password_validators_help_text_html()
 
@@ -46,7 +48,7 @@ class InvitationAcceptForm(forms.Form):
             self.add_error("password2", _("The two passwords differ."))
         elif first:
             try:
-                validate_password(first, user=get_user_model()(email=self.email))
+                validate_password(first, user=get_user_model()(email=self.email, **self.names))
             except ValidationError as error:
                 self.add_error("password1", error)
         return cleaned

@@ -10,7 +10,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ehealth_portal.forms import SignatureInputMixin
+from ehealth_portal.signature_forms import SignedDocumentForm
 
 from .registration_head import HeadForm
 from .registration_steps import (
@@ -34,42 +34,17 @@ PUBLIC_OFFER_TEXT = (
 )
 
 
-class ReviewForm(SignatureInputMixin, forms.Form):
+class ReviewForm(SignedDocumentForm):
     """Consent and the signature: an uploaded .p7s, or one made in the browser (base64 DER)."""
+
+    field_order = ["public_offer_consent"]  # then the signature's fields (the error summary's order)
 
     public_offer_consent = forms.BooleanField(
         label=_("I have read the public offer and accept it"),
         error_messages={"required": _("Accept the public offer to register the facility.")},
     )
-    signature = forms.FileField(
-        label=_("Signature file (.p7s)"),
-        required=False,
-        help_text=_(
-            "The document above signed with your qualified signature by any tool: an attached or a "
-            "detached signature, in DER, PEM or base64."
-        ),
-    )
-    signature_base64 = forms.CharField(required=False, widget=forms.HiddenInput)
     # The SHA-256 of the document shown: a submission refers to exactly that document.
     document_sha256 = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        if "signature" in self.errors or "signature_base64" in self.errors:
-            return cleaned
-        uploaded, signed_here = cleaned.get("signature"), cleaned.get("signature_base64")
-        if uploaded and signed_here:
-            self.add_error(
-                "signature", _("Give one signature: upload a file or sign in the browser, not both.")
-            )
-        elif not uploaded and not signed_here:
-            self.add_error(
-                "signature",
-                _("Sign the document: upload a signature file, or sign with your key file below."),
-            )
-        else:
-            cleaned["signed_envelope"] = uploaded or signed_here
-        return cleaned
 
 
 WIZARD_STEPS = [

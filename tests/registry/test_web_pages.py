@@ -120,7 +120,12 @@ def test_the_invitation_shows_the_facility_role_and_the_login(client, registered
 def test_accepting_sets_the_password_signs_in_and_opens_the_cabinet(client, registered):
     application, _status, token = registered
     response = accept(client, token)
-    assert response.status_code == 302 and response.url == reverse("registry:cabinet")
+    # The cabinet of the facility that invited them.
+    facility = LegalEntity.objects.get()
+    assert (
+        response.status_code == 302
+        and response.url == f"{reverse('registry:cabinet')}?facility={facility.pk}"
+    )
     user = get_user_model().objects.get(email=HEAD_EMAIL)
     assert user.check_password(PASSWORD)
     assert str(signed_in_user_id(client)) == str(user.pk)
