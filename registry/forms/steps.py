@@ -24,11 +24,12 @@ class StepForm(forms.Form):
     """A wizard step: its fields shown in titled groups, its part of the payload checked by `payloads`.
 
     `groups`: [(title, [field names], {options})]. `payload_checks()`: [(payload key, serializer,
-    {path: field})] — the part under that key is validated by the serializer and its errors are put on
-    the fields (a path not in the map becomes an error of the whole form). `payload_keys`: the top-level
-    payload members the step builds, so an error found later (on the review, in a rejected application)
-    leads back to this step. `required_unless`: {field: (controlling field, values)} — the field is
-    required once the controlling field holds a value other than these; its label says so, and
+    {path: field})] — the part under that key (the whole part for the key None) is validated by the
+    serializer and its errors are put on the fields (a path not in the map becomes an error of the whole
+    form); `add_payload_error` puts an error found later (by a service) the same way. `payload_keys`:
+    the top-level payload members the step builds, so an error found later (on the review, in a rejected
+    application) leads back to this step. `required_unless`: {field: (controlling field, values)} — the
+    field is required once the controlling field holds a value other than these; its label says so, and
     static/js/conditional-fields.js hides it for those values and drops the marker for the others.
     """
 
@@ -87,7 +88,7 @@ class StepForm(forms.Form):
         """The form's values (as `cleaned_data` holds them) that produce this part of `payload`."""
         raise NotImplementedError
 
-    def payload_checks(self) -> list[tuple[str, type[serializers.Serializer], dict[str, str]]]:
+    def payload_checks(self) -> list[tuple[str | None, type[serializers.Serializer], dict[str, str]]]:
         return []
 
     def clean(self):
@@ -113,7 +114,7 @@ class StepForm(forms.Form):
         failed = set(self.errors) - {NON_FIELD_ERRORS}
         part = self.payload_part()
         for key, serializer_class, field_map in checks:
-            value = part.get(key)
+            value = part if key is None else part.get(key)
             if value is None:
                 continue
             serializer = serializer_class(data=value, many=isinstance(value, list))
@@ -128,6 +129,19 @@ class StepForm(forms.Form):
                 for error in errors:
                     if error.message not in self.errors.get(field or NON_FIELD_ERRORS, []):
                         self.add_error(field, error)
+
+    def add_payload_error(self, path: str, error: ValidationError) -> None:
+        """An error at a payload path ("party.email"), found after the form was validated (by a
+        service), put on the field the path maps to, or on the whole form."""
+        field = None
+        for key, _serializer, field_map in self.payload_checks():
+            if key is None:
+                field = _field_for_path(path, field_map)
+            elif path == key or path.startswith((f"{key}.", f"{key}[")):
+                field = _field_for_path(path[len(key) :].lstrip("."), field_map)
+            if field is not None:
+                break
+        self.add_error(field if field in self.fields else None, error)
 
 
 def _field_for_path(path: str, field_map: dict[str, str]) -> str | None:
