@@ -9,6 +9,11 @@ application, opens the step at fault and then returns to the review (through the
 only). The signed document is the canonical JSON of the payload built from the steps
 (`registry.payloads`); the review shows it in words, by step, and exactly, behind a disclosure and as a
 download.
+
+`SignedReviewWizard` is a wizard whose review is a document the user signs (registration, the head
+granting HR access, `registry.views.hr_access`). The head changes a registered facility's data with the
+registration's steps (`registry.views.facility_edit`): its hooks here are `steps_payload`,
+`expected_signer`, `correctable` and `is_signature_error`.
 """
 
 import base64
@@ -67,7 +72,7 @@ class StepWizard(NamedUrlSessionWizardView):
     """Navigation shared by the portal's wizards; the last step is the review.
 
     Subclasses set `form_list`, `title` (what the wizard does), `step_titles` ({step: title}) and
-    `template_name` (a template extending registry/wizard/base.html).
+    `template_name` (a template extending registry/wizard/base.html), and submit in `done(form)`.
     """
 
     title = ""
@@ -116,6 +121,14 @@ class StepWizard(NamedUrlSessionWizardView):
 
     def process_step(self, form):
         return self.kept_data(self.steps.current, form.data)
+
+    def render_done(self, form, **kwargs):
+        """On the review's POST: re-check every step, then `done` with this request's review form
+        (formtools' own would redirect to a "done" URL first, and a signature is read from this request
+        only); `done` drops the wizard's data only after a successful submission."""
+        if incomplete := self.first_incomplete_step():
+            return self.render_revalidation_failure(incomplete, None)
+        return self.done(form)
 
     def first_incomplete_step(self, *, before: str | None = None) -> str | None:
         """The first step before `before` (the review) whose stored data does not validate."""
@@ -176,13 +189,18 @@ class StepWizard(NamedUrlSessionWizardView):
             }
         if self.request.method == "GET" and form.is_bound and not form.is_valid() and not sent_back:
             # Back on an unfinished step: show what was typed, without errors the user has not asked for.
-            typed = form
-            form = self.get_form(data=None)
-            form.initial = {
-                name: field.widget.value_from_datadict(typed.data, {}, typed.add_prefix(name))
-                for name, field in typed.fields.items()
-            }
+            form = self.typed_form(form)
         return super().render(form, **kwargs)
+
+    def typed_form(self, typed):
+        """The step's form unbound, showing what `typed` (the same form, bound) holds; a wizard whose
+        forms hold more than their fields (repeated blocks) adds that."""
+        form = self.get_form(data=None)
+        form.initial = {
+            name: field.widget.value_from_datadict(typed.data, {}, typed.add_prefix(name))
+            for name, field in typed.fields.items()
+        }
+        return form
 
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form=form, **kwargs)
@@ -205,6 +223,120 @@ class StepWizard(NamedUrlSessionWizardView):
         """The data steps' forms bound to `data_by_step` ({step: raw data}), for the review's summary."""
         return {step: self.get_form(step, data=data_by_step.get(step)) for step in self.data_steps()}
 
+    def titled_sections(self, data_by_step: dict) -> list[dict]:
+        """The review's summary of `data_by_step` ({step: raw data}), each step with its title."""
+        sections = review_sections(self.forms_for_data(data_by_step))
+        for section in sections:
+            section["title"] = self.step_titles[section["step"]]
+        return sections
+
+
+DOCUMENT_STEP = "document"  # <wizard>/document/: the document to sign, as a download
+# Fields of the review step that are never kept when the user leaves it: a signature is only valid
+# for the document shown at that moment.
+UNKEPT_REVIEW_FIELDS = ("signature_base64", "document_sha256")
+
+
+class SignedReviewWizard(StepWizard):
+    """A wizard whose review is a document the user signs (a `SignedDocumentForm` with `document_sha256`).
+
+    The review shows the document in words (read back from it) and exactly, and offers it as a download
+    (`<wizard>/document/`); the signature is read from the submitting request only, never kept. Subclasses
+    set `document_filename` and `document_changed_message`, and make the document from the data steps'
+    cleaned data (`document_from_steps`) and read it back into them (`payload_step_data`); `signer_context`
+    tells the page who must sign.
+    """
+
+    document_filename = ""
+    document_changed_message = ""
+    # formtools insists on a file storage when a step has a file field; uploads are never stored
+    # (process_step_files): the signature is read from the submitting request only.
+    file_storage = FileSystemStorage()
+
+    def get(self, request, *args, **kwargs):
+        if kwargs.get("step") == DOCUMENT_STEP:
+            return self._document_download()
+        return super().get(request, *args, **kwargs)
+
+    def kept_data(self, step: str, data):
+        data = super().kept_data(step, data)
+        if step == self.review_step:
+            for name in UNKEPT_REVIEW_FIELDS:
+                data.pop(f"{step}-{name}", None)
+        return data
+
+    def process_step_files(self, form):
+        return {}
+
+    # --- The document -------------------------------------------------------------------------------
+
+    def document_from_steps(self, cleaned_by_step: dict[str, dict]) -> tuple[dict, bytes]:
+        """The payload the data steps make and its canonical JSON; ValidationError from its rules."""
+        raise NotImplementedError
+
+    def payload_step_data(self, payload: dict) -> dict[str, dict]:
+        """The data steps' raw data (as if typed in) that reproduces `payload`."""
+        raise NotImplementedError
+
+    def signer_context(self, payload: dict) -> dict:
+        """Who must sign `payload`, for the browser to refuse another person's key file."""
+        return {}
+
+    def document(self) -> tuple[dict, bytes]:
+        """The payload built from the steps and its canonical JSON; ValidationError from its rules."""
+        cleaned = {step: self.get_cleaned_data_for_step(step) for step in self.data_steps()}
+        if None in cleaned.values():
+            raise ValidationError(_("Some steps are not complete."))
+        return self.document_from_steps(cleaned)
+
+    def signed_document(self, form) -> tuple[dict, bytes]:
+        """The document again, on the submission: refused when it is not the one the page showed (and
+        the user signed), as the data changed meanwhile."""
+        payload, document = self.document()
+        if form.cleaned_data.get("document_sha256") != hashlib.sha256(document).hexdigest():
+            raise ValidationError(self.document_changed_message)
+        return payload, document
+
+    def _document_download(self):
+        try:
+            _payload, document = self.document()
+        except ValidationError:
+            return redirect(self.get_step_url(self.review_step))
+        response = HttpResponse(document, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.document_filename}"'
+        return response
+
+    # --- Rendering ----------------------------------------------------------------------------------
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        if self.steps.current == self.review_step:
+            context.update(self.review_context())
+        return context
+
+    def review_context(self) -> dict:
+        """The document to sign, and its summary read back from it; while the steps make none, the
+        summary of what is stored and the rules it breaks."""
+        try:
+            payload, document = self.document()
+        except ValidationError as error:
+            stored = {step: self.storage.get_step_data(step) for step in self.data_steps()}
+            return {
+                "review_sections": self.titled_sections(stored),
+                "payload_errors": payload_error_list(error),
+            }
+        # The summary is read back from the document itself: what it shows is what is signed.
+        typed = {step: MultiValueDict(data) for step, data in self.payload_step_data(payload).items()}
+        return {
+            "review_sections": self.titled_sections(typed),
+            "document": document.decode(),
+            "document_base64": base64.b64encode(document).decode(),
+            "document_sha256": hashlib.sha256(document).hexdigest(),
+            "document_filename": self.document_filename,
+            "document_url": self.get_step_url(DOCUMENT_STEP),
+            **self.signer_context(payload),
+        }
+
 
 STEP_TITLES = {
     STEP_FACILITY: gettext_lazy("Facility"),
@@ -213,22 +345,18 @@ STEP_TITLES = {
     STEP_HEAD: gettext_lazy("Head"),
     STEP_REVIEW: gettext_lazy("Review and sign"),
 }
-DOCUMENT_STEP = "document"  # /register/document/: the document to sign, as a download
-DOCUMENT_FILENAME = "legal-entity-registration.json"
-# Fields of the review step that are never kept when the user leaves it: a signature is only valid
-# for the document shown at that moment.
-UNKEPT_REVIEW_FIELDS = ("signature_base64", "document_sha256")
 
 
 @method_decorator(never_cache, name="dispatch")
-class RegistrationWizard(StepWizard):
+class RegistrationWizard(SignedReviewWizard):
     form_list = WIZARD_STEPS
     title = gettext_lazy("Register a medical facility")
     step_titles = STEP_TITLES
     template_name = "registry/wizard/step.html"
-    # formtools insists on a file storage when a step has a file field; uploads are never stored
-    # (process_step_files): the signature is read from the submitting request only.
-    file_storage = FileSystemStorage()
+    document_filename = "legal-entity-registration.json"
+    document_changed_message = gettext_lazy(
+        "The data changed since this page was shown. Check it and sign the document again."
+    )
 
     # --- Navigation ---------------------------------------------------------------------------------
 
@@ -236,8 +364,6 @@ class RegistrationWizard(StepWizard):
         step = kwargs.get("step")
         if step is None and request.GET.get("correct"):
             return self._start_from_application(request.GET["correct"])
-        if step == DOCUMENT_STEP:
-            return self._document_download()
         return super().get(request, *args, **kwargs)
 
     def post(self, *args, **kwargs):
@@ -256,13 +382,6 @@ class RegistrationWizard(StepWizard):
             return consume_or_429(self.request, action="registration_submit_head", key=head_email)
         return None
 
-    def kept_data(self, step: str, data):
-        data = data.copy()
-        if step == STEP_REVIEW:
-            for name in UNKEPT_REVIEW_FIELDS:
-                data.pop(f"{step}-{name}", None)
-        return data
-
     def get_form_kwargs(self, step=None):
         if step == STEP_HEAD:
             facility = self.get_cleaned_data_for_step(STEP_FACILITY) or {}
@@ -274,7 +393,7 @@ class RegistrationWizard(StepWizard):
         """The status page's "Correct and submit again": the rejected application's data, opened at the
         first step its reasons name; the other steps they name follow, then the review."""
         application = registration_application_by_token(token=token)
-        if application is None or application.status != RegistrationApplication.Status.REJECTED:
+        if application is None or not self.correctable(application):
             raise Http404
         self.storage.reset()
         for step, data in wizard_step_data(application.data).items():
@@ -297,77 +416,38 @@ class RegistrationWizard(StepWizard):
                 messages.warning(self.request, reason["message"])
         return redirect(self.get_step_url(first))
 
-    # --- Rendering ----------------------------------------------------------------------------------
+    def correctable(self, application: RegistrationApplication) -> bool:
+        """Whether this wizard reopens the application: a rejected registration (a change has its own)."""
+        return (
+            application.status == RegistrationApplication.Status.REJECTED
+            and application.legal_entity_id is None
+        )
 
-    def get_context_data(self, form, **kwargs):
-        context = super().get_context_data(form=form, **kwargs)
-        if self.steps.current == STEP_REVIEW:
-            context.update(self._review_context())
-        return context
+    # --- The document and the review ---------------------------------------------------------------
 
-    def _steps_cleaned_data(self) -> dict[str, dict] | None:
-        cleaned = {step: self.get_cleaned_data_for_step(step) for step in self.data_steps()}
-        return None if None in cleaned.values() else cleaned
-
-    def _document(self) -> tuple[dict, bytes]:
-        """The payload built from the steps and its canonical JSON; ValidationError from its rules."""
-        cleaned = self._steps_cleaned_data()
-        if cleaned is None:
-            raise ValidationError(_("Some steps are not complete."))
-        payload = legal_entity_payload_validate(wizard_payload(cleaned))
+    def document_from_steps(self, cleaned_by_step: dict[str, dict]) -> tuple[dict, bytes]:
+        payload = legal_entity_payload_validate(self.steps_payload(cleaned_by_step))
         return payload, legal_entity_payload_canonical(payload)
 
-    def _review_context(self) -> dict:
-        context = {"public_offer_text": PUBLIC_OFFER_TEXT}
+    def steps_payload(self, cleaned_by_step: dict[str, dict]) -> dict:
+        """The payload the steps make (before the payload rules normalise it)."""
+        return wizard_payload(cleaned_by_step)
+
+    def payload_step_data(self, payload: dict) -> dict[str, dict]:
+        return wizard_step_data(payload)
+
+    def expected_signer(self, payload: dict) -> dict:
+        """Who must sign the document (see `expected_signer`)."""
+        return expected_signer(payload)
+
+    def signer_context(self, payload: dict) -> dict:
+        return {"expected_signer": self.expected_signer(payload)}
+
+    def review_context(self) -> dict:
         self._submission_key()  # in the session before the submit: a double submit shares it
-        try:
-            payload, document = self._document()
-        except ValidationError as error:
-            stored = {step: self.storage.get_step_data(step) for step in self.data_steps()}
-            context["review_sections"] = self._sections(stored)
-            context["payload_errors"] = payload_error_list(error)
-            return context
-        # The summary is read back from the document itself: what it shows is what is signed.
-        typed = {step: MultiValueDict(data) for step, data in wizard_step_data(payload).items()}
-        context.update(
-            review_sections=self._sections(typed),
-            document=document.decode(),
-            document_base64=base64.b64encode(document).decode(),
-            document_sha256=hashlib.sha256(document).hexdigest(),
-            document_filename=DOCUMENT_FILENAME,
-            expected_signer=expected_signer(payload),
-        )
-        return context
-
-    def _sections(self, data_by_step: dict) -> list[dict]:
-        sections = review_sections(self.forms_for_data(data_by_step))
-        for section in sections:
-            section["title"] = STEP_TITLES[section["step"]]
-        return sections
-
-    def _document_download(self):
-        try:
-            _payload, document = self._document()
-        except ValidationError:
-            return redirect(self.get_step_url(self.steps.last))
-        response = HttpResponse(document, content_type="application/json; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{DOCUMENT_FILENAME}"'
-        return response
+        return {"public_offer_text": PUBLIC_OFFER_TEXT, **super().review_context()}
 
     # --- Submission ---------------------------------------------------------------------------------
-
-    def render_done(self, form, **kwargs):
-        """Re-check every step, then submit with the review form of this request.
-
-        The uploaded signature is read from this request, never stored in the session; the wizard's
-        data is dropped only after a successful submission.
-        """
-        if incomplete := self.first_incomplete_step():
-            return self.render_revalidation_failure(incomplete, None)
-        return self.done(form)
-
-    def process_step_files(self, form):
-        return {}
 
     def _submission_key(self) -> str:
         """The idempotency key of this wizard run, kept in the session."""
@@ -378,11 +458,7 @@ class RegistrationWizard(StepWizard):
 
     def done(self, form, **kwargs):
         try:
-            payload, document = self._document()
-            if form.cleaned_data.get("document_sha256") != hashlib.sha256(document).hexdigest():
-                raise ValidationError(
-                    _("The data changed since this page was shown. Check it and sign the document again.")
-                )
+            payload, _document = self.signed_document(form)
             _application, token = registration_application_submit(
                 signed_envelope=form.cleaned_data["signed_envelope"],
                 data=payload,
@@ -403,13 +479,17 @@ class RegistrationWizard(StepWizard):
         others = {}
         for path, items in error.error_dict.items():
             for item in items:
-                if path == ENVELOPE_FIELD or (item.code or "").startswith("signer_"):
+                if self.is_signature_error(path, item):
                     form.add_error("signature", item.messages)
                 elif item.code == "legal_entity_exists":
                     others.setdefault(path, []).append(ValidationError(ALREADY_REGISTERED, code=item.code))
                 else:
                     others.setdefault(path, []).append(item)
         return payload_error_list(ValidationError(others)) if others else []
+
+    def is_signature_error(self, path: str, item: ValidationError) -> bool:
+        """A refusal of the signature or of its signer: shown next to the signature field."""
+        return path == ENVELOPE_FIELD or (item.code or "").startswith("signer_")
 
 
 def _reason_step(reason: dict) -> str:

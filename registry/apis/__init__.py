@@ -28,6 +28,8 @@ from ..selectors import (
     legal_entity_owner_request,
 )
 from ..services import REASON_MESSAGES, reasons_validation_error, registration_application_submit
+from ..services.registration import registration_application_is_change
+from .common import error_codes
 
 
 class DictionaryFilterSerializer(serializers.Serializer):
@@ -115,13 +117,17 @@ class MedicalServiceProviderOutputSerializer(SharedFieldsSerializer):
     accreditation = AccreditationSerializer()
 
 
-class LegalEntitySerializer(SharedFieldsSerializer):
+# A facility's identity and names: the start of its full record and of the employees' `legal_entity`.
+class LegalEntityNamesSerializer(SharedFieldsSerializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     short_name = serializers.CharField()
     public_name = serializers.CharField()
     type = serializers.CharField()
     edrpou = serializers.CharField()
+
+
+class LegalEntitySerializer(LegalEntityNamesSerializer):
     legal_form = serializers.CharField()
     owner_property_type = serializers.CharField()
     kveds = serializers.ListField(child=serializers.CharField())
@@ -175,6 +181,20 @@ _CREATED = {
     },
     "required": ["meta", "data", "urgent"],
 }
+_UPDATED = {
+    **_CREATED,
+    "properties": {
+        **_CREATED["properties"],
+        "urgent": {
+            "type": "object",
+            "properties": {"employee_request_id": {"type": "string", "format": "uuid", "nullable": True}},
+            "description": (
+                "The new head's OWNER employee request when the payload names another head (its invitation "
+                "was emailed to owner.email); null when the head stays."
+            ),
+        },
+    },
+}
 
 
 # Written out: an APIView (not a ListAPIView) gets no paginated schema from drf-spectacular.
@@ -190,7 +210,8 @@ _PAGE = {
 
 
 class LegalEntityListApi(APIView):
-    """`GET` lists facilities; `PUT` registers one from a signed eHealth payload (same checks as the portal)."""
+    """`GET` lists facilities; `PUT` registers one from a signed eHealth payload, or changes the data of a
+    registered one signed by its head (eHealth's upsert; the same checks as the portal)."""
 
     # MIS clients get their own authentication with the MIS-access issue; until then, operators only.
     permission_classes = [IsAdminUser]
@@ -220,7 +241,7 @@ class LegalEntityListApi(APIView):
 
     @extend_schema(
         operation_id="legal_entities_upsert",
-        summary="Register a legal entity (signed)",
+        summary="Register a legal entity or change its data (signed)",
         description=(
             "The signed content is the eHealth legal-entity payload (JSON, ehealth-api.md §2.2; the head's "
             "first place of service may come as `division`). Checked synchronously in order — signature "
@@ -228,15 +249,22 @@ class LegalEntityListApi(APIView):
             "(known, one of KVEDS_ALLOWED_MSP), state register (registered, the head is a signatory, the "
             "name matches). 201: the facility and `urgent.employee_request_id` (the head's invitation is "
             "emailed). 202: a sole proprietor the register cannot identify by name waits for an operator. "
-            "409: the code already has an ACTIVE facility. 422: `invalid[].rules[].rule` is the reason code "
+            "An upsert keyed by (edrpou, type), as eHealth's: when the code has an ACTIVE facility whose "
+            "confirmed head signed (DRFO = the head's RNOKPP), the same checks run and 200 answers with the "
+            "facility updated (everything but edrpou and type; `division` is ignored: places of service have "
+            "their own endpoints; the previous version is kept). A payload naming another head hands the "
+            "facility over: the current head signs, and the new head is invited (`urgent.employee_request_id`, "
+            "null otherwise). 409: the code has an ACTIVE facility and the signer is not its head, or its "
+            "facility is CLOSED. 422: `invalid[].rules[].rule` is the reason code "
             "(e.g. `bad_signature`, `signer_not_head` on `$.owner.tax_id`, `kved_primary_care_missing` on "
             "`$.kveds`, `edr_not_found` on `$.edrpou`). An application whose signature is invalid, not over its "
             "content or not the head's is not stored and mails nobody; one refused by a later check is kept "
-            "as evidence. No facility, person or employee is created by a refusal; of concurrent duplicates "
-            "one registers and the others answer 409 without storing anything."
+            "as evidence. No facility, person or employee is created or changed by a refusal; of concurrent "
+            "duplicates one registers and the others answer 409 without storing anything."
         ),
         request=LegalEntityUpsertInputSerializer,
         responses={
+            200: OpenApiResponse(response=_UPDATED, description="Changed (the head's signature)."),
             201: OpenApiResponse(response=_CREATED, description="Registered."),
             202: OpenApiResponse(RegistrationApplicationSerializer, description="Waiting for an operator."),
         },
@@ -252,16 +280,26 @@ class LegalEntityListApi(APIView):
                 submitted_by=request.user,
             )
         except DjangoValidationError as error:
-            if "legal_entity_exists" in _codes(error):
-                raise Conflict(REASON_MESSAGES["legal_entity_exists"]) from error
+            if conflict := _CONFLICTS & error_codes(error):
+                raise Conflict(REASON_MESSAGES[conflict.pop()]) from error
             raise
         if application.status == RegistrationApplication.Status.APPROVED:
             legal_entity = application.legal_entity
-            request_id = legal_entity_owner_request(legal_entity=legal_entity).pk
+            if registration_application_is_change(application):
+                request = getattr(application, "owner_request", None)  # a new head's, on a handover
+                return Response(
+                    Envelope(
+                        data=LegalEntitySerializer(legal_entity).data,
+                        urgent={"employee_request_id": str(request.pk) if request else None},
+                    )
+                )
+            request = getattr(application, "owner_request", None) or legal_entity_owner_request(
+                legal_entity=legal_entity
+            )
             return Response(
                 Envelope(
                     data=LegalEntitySerializer(legal_entity).data,
-                    urgent={"employee_request_id": str(request_id)},
+                    urgent={"employee_request_id": str(request.pk)},
                 ),
                 status=status.HTTP_201_CREATED,
             )
@@ -269,9 +307,13 @@ class LegalEntityListApi(APIView):
             return Response(
                 RegistrationApplicationSerializer(application).data, status=status.HTTP_202_ACCEPTED
             )
-        if any(reason["code"] == "legal_entity_exists" for reason in application.reasons):
-            raise Conflict(REASON_MESSAGES["legal_entity_exists"])
+        if conflict := _CONFLICTS & {reason["code"] for reason in application.reasons}:
+            raise Conflict(REASON_MESSAGES[conflict.pop()])
         raise reasons_validation_error(application.reasons)
+
+
+# Refusals by the code's facility (eHealth's 409): someone else than its head, or a closed facility.
+_CONFLICTS = {"legal_entity_exists", "legal_entity_closed"}
 
 
 def _legal_entities_json(versions: list[tuple]) -> list[bytes]:
@@ -283,10 +325,6 @@ def _legal_entities_json(versions: list[tuple]) -> list[bytes]:
         }
 
     return rows_json(versions, prefix="api:legal-entity", load=load)
-
-
-def _codes(error: DjangoValidationError) -> set[str]:
-    return {item.code for items in error.update_error_dict({}).values() for item in items}
 
 
 class LegalEntityDetailApi(APIView):

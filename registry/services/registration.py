@@ -1,16 +1,17 @@
-"""Writes of facility registration: applications, their checks, approval, operators' decisions."""
+"""Writes of facility registration: applications, their checks, approval, operators' decisions.
+
+An application for a code whose facility is ACTIVE is a change of that facility's data, allowed to its
+head only (eHealth's upsert, ehealth-api.md §2.4): the same checks, then the facility is updated.
+"""
 
 import base64
 import datetime
 import functools
 import hashlib
 import json
-import secrets
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,100 +19,54 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from ehealth_portal.history import acting_as
 from ehealth_portal.json_depth import json_too_deep
 from ehealth_portal.services import email_queue
 from ehealth_portal.signatures import ERROR_MESSAGES as SIGNATURE_ERROR_MESSAGES
 from ehealth_portal.tasking import enqueue_on_commit
 
-from ..edr import name_key, person_names_match, state_register
-from ..models import (
-    ApplicationCheck,
-    Division,
-    EmployeeRequest,
-    LegalEntity,
-    RegistrationApplication,
+from ..models import ApplicationCheck, RegistrationApplication
+from ..payloads import legal_entity_payload_canonical, legal_entity_payload_validate
+from ..selectors import dictionary_value_label, token_hash
+from .registration_checks import ENVELOPE_FIELD as ENVELOPE_FIELD  # the package exports these from here
+from .registration_checks import REASON_MESSAGES as REASON_MESSAGES
+from .registration_checks import (
+    Outcome,
+    Step,
+    check_reason,
+    kveds_check,
+    reason_error,
+    signature_check,
+    signature_verify,
+    signer_reasons,
+    state_register_check,
 )
-from ..payloads import (
-    SOLE_PROPRIETOR_LEGAL_FORM,
-    legal_entity_payload_canonical,
-    legal_entity_payload_validate,
-    payload_full_name,
+from .registration_checks import reasons_validation_error as reasons_validation_error
+from .registration_facility import (
+    FacilityChange,
+    change_signatory,
+    facility_change_find,
+    facility_change_of,
+    facility_change_reason,
+    legal_entity_locked,
+    legal_entity_register,
+    legal_entity_update,
 )
-from ..selectors import (
-    OWNER,
-    dictionary_choices,
-    dictionary_has_key,
-    dictionary_value_label,
-    token_hash,
-)
-from .people import party_get_or_create
-from .reference_data import KVEDS, KVEDS_ALLOWED_MSP
-from .signing import signed_document_verify
-from .staff import employee_request_expiry
+from .registration_facility import registration_application_is_change as registration_application_is_change
+
+STATUS_TOKEN_SALT = "registry.registration-application-status"
 
 # --- Facility registration ------------------------------------------------------------------------
 #
 # registration_application_submit → (web) registration_application_check_task → registration_application_check:
 # SIGNATURE → KVEDS → STATE_REGISTER, one ApplicationCheck per step, stopping at the first failure.
-# Success creates the facility, its first division, the head's Party and the OWNER EmployeeRequest in
-# one transaction and emails the invitation; failure rejects with reasons; a ФОП the register cannot
-# pin down waits for an operator (registration_application_decide).
-
-ENVELOPE_FIELD = "signed_legal_entity_request"  # the JSON path of signature problems, as in eHealth
-STATUS_TOKEN_SALT = "registry.registration-application-status"
-
-Step = ApplicationCheck.Step
-Outcome = ApplicationCheck.Outcome
-
-REASON_MESSAGES = {
-    "signed_content_differs": _(
-        "The signed document is not the submitted application: sign the document shown for review."
-    ),
-    "content_not_json": _("The signed document is not a JSON object."),
-    "signer_drfo_missing": _("The signer's certificate has no RNOKPP."),
-    "signer_not_head": _("The application is signed by someone else: the signer's RNOKPP is not the head's."),
-    "signer_edrpou_mismatch": _(
-        "The signer's certificate belongs to another organisation (EDRPOU %(signer)s, not %(edrpou)s)."
-    ),
-    "signer_surname_mismatch": _("The signer's surname “%(signer)s” differs from the head's “%(head)s”."),
-    "signer_given_names_mismatch": _(
-        "The signer's first name and patronymic “%(signer)s” differ from the head's “%(head)s”."
-    ),
-    "signer_name_mismatch": _("The signer “%(signer)s” is not the head “%(head)s”."),
-    "kved_unknown": _("Unknown KVED codes: %(codes)s."),
-    "kved_primary_care_missing": _("At least one KVED code must be a primary-care code: %(codes)s."),
-    "legal_entity_exists": _("A facility with this code is already registered."),
-    "edr_not_found": _("The code %(edrpou)s is not in the state register."),
-    "edr_not_registered": _("In the state register the entity is “%(state)s”, not registered."),
-    "edr_ambiguous": _("The state register lists several registered entities with the code %(edrpou)s."),
-    "edr_head_mismatch": _("%(head)s is not a head or signatory of this entity in the state register."),
-    "edr_name_mismatch": _("The name differs from the state register: “%(register_name)s”."),
-    "fop_not_found": _("No registered sole proprietor named %(head)s was found in the state register."),
-    "fop_ambiguous": _("Several registered sole proprietors are named %(head)s in the state register."),
-    "operator_rejected": _("Rejected by an operator: %(comment)s"),
-}
-
-
-@dataclass
-class _StepResult:
-    outcome: str
-    details: list[dict]
-
-
-def _reason(step: str, code: str, field: str, message=None, **params) -> dict:
-    """One refusal reason as stored and shown: {step, code, field, message} (message rendered now)."""
-    text = message if message is not None else REASON_MESSAGES[code]
-    return {
-        "step": step,
-        "code": code,
-        "field": field,
-        "message": str(text) % params if params else str(text),
-    }
-
-
-def _validation_error(field: str, code: str, message=None, **params) -> ValidationError:
-    text = message if message is not None else REASON_MESSAGES[code]
-    return ValidationError({field: [ValidationError(text, code=code, params=params or None)]})
+# Success creates the facility, its first division and the OWNER EmployeeRequest in one transaction and
+# emails the invitation (the head's Party is made when they accept, as in eHealth); failure rejects with
+# reasons; a ФОП the register cannot pin down waits for an operator (registration_application_decide).
+#
+# A change (the code has an ACTIVE facility; the application's `legal_entity` is set at submission):
+# only the facility's current head may sign it; success updates the facility (its previous version is
+# kept by its history) and, when the document names another head, invites them (a handover).
 
 
 def registration_status_token(*, application: RegistrationApplication) -> str:
@@ -147,8 +102,39 @@ def _email(*, to: str, subject, name: str, template: str, context: dict, created
         )
 
 
-def _active_legal_entity_exists(*, edrpou: str, type: str) -> bool:  # noqa: A002
-    return LegalEntity.objects.filter(edrpou=edrpou, type=type, status=LegalEntity.Status.ACTIVE).exists()
+# Subjects of the applicant's emails: (a registration, a change of a registered facility's data).
+SUBJECTS = {
+    "application_submitted": (
+        _("Your application to register %(name)s has been received"),
+        _("Your application to change the data of %(name)s has been received"),
+    ),
+    "application_rejected": (
+        _("Your application to register %(name)s has been rejected"),
+        _("Your application to change the data of %(name)s has been rejected"),
+    ),
+    "application_waiting": (
+        _("Your application to register %(name)s waits for an operator"),
+        _("Your application to change the data of %(name)s waits for an operator"),
+    ),
+}
+
+
+def _application_email(application: RegistrationApplication, template: str, *, created_by=None, **context):
+    """One of the applicant's emails (received, rejected, waiting), worded for a registration or a change."""
+    is_change = application.legal_entity_id is not None  # before approval: set for a change only
+    _email(
+        to=application.email,
+        subject=SUBJECTS[template][is_change],
+        name=application.name,
+        template=template,
+        context={
+            "application": application,
+            "is_change": is_change,
+            "status_url": _status_url(application),
+            **context,
+        },
+        created_by=created_by,
+    )
 
 
 def registration_application_submit(
@@ -167,31 +153,32 @@ def registration_application_submit(
     JSON the head had to sign; its remaining checks run in a task after commit. API: `data` is None, the
     payload is the signature's content, and the checks run here, in the same transaction.
 
-    Submissions of one code are serialised (`_registration_lock`), and a code that already has an
-    ACTIVE facility is refused ("legal_entity_exists") before anything is stored, so a burst of
-    duplicates stores one application. `submission_key` (the wizard run) makes a double submit return
-    the application already stored.
+    Submissions of one code are serialised (`_registration_lock`). A code that already has an ACTIVE
+    facility makes the application a change of it, which only its current head may sign: anyone else is
+    refused ("legal_entity_exists", 409 in the API) before anything is stored, so a burst of duplicate
+    registrations stores one application; a code whose facility is CLOSED is refused
+    ("legal_entity_closed"). `submission_key` (the wizard run) makes a double submit return the
+    application already stored. An API application approved here carries the head's new invitation,
+    if one was made, as `application.owner_request` (on the returned instance only).
     """
     if len(signed_envelope) > settings.SIGNATURE_MAX_BYTES:
-        raise _validation_error(ENVELOPE_FIELD, "too_large", SIGNATURE_ERROR_MESSAGES["too_large"])
+        raise reason_error(ENVELOPE_FIELD, "too_large", SIGNATURE_ERROR_MESSAGES["too_large"])
     if channel == RegistrationApplication.Channel.API:
         if data is not None:
             raise ValueError("API applications carry their data in the signature")
-        document = _signature_verify(signed_envelope, None)
+        document = signature_verify(signed_envelope, None)
         if json_too_deep(document.content):  # the json module would recurse once per level
-            raise _validation_error(ENVELOPE_FIELD, "content_not_json")
+            raise reason_error(ENVELOPE_FIELD, "content_not_json")
         try:
             payload = json.loads(document.content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as error:
-            raise _validation_error(ENVELOPE_FIELD, "content_not_json") from error
+            raise reason_error(ENVELOPE_FIELD, "content_not_json") from error
         data = legal_entity_payload_validate(payload)
     elif channel == RegistrationApplication.Channel.WEB:
         data = legal_entity_payload_validate(data)
-        document = _signature_verify(signed_envelope, legal_entity_payload_canonical(data))
+        document = signature_verify(signed_envelope, legal_entity_payload_canonical(data))
     else:
         raise ValueError(f"unknown channel {channel!r}")
-    if reasons := _signer_reasons(document.signer, data):
-        raise reasons_validation_error(reasons)
 
     with transaction.atomic():
         _registration_lock(edrpou=data["edrpou"])
@@ -199,14 +186,20 @@ def registration_application_submit(
             stored := RegistrationApplication.objects.filter(submission_key=submission_key).first()
         ):
             return stored, registration_status_token(application=stored)
-        if _active_legal_entity_exists(edrpou=data["edrpou"], type=data["type"]):
-            raise _validation_error("edrpou", "legal_entity_exists")
+        change = facility_change_find(edrpou=data["edrpou"], type=data["type"])
+        if change is not None and (code := facility_change_reason(change, document.signer.drfo)):
+            raise reason_error("edrpou", code)
+        if reasons := signer_reasons(document.signer, data, change_signatory(data, change)):
+            raise reasons_validation_error(reasons)
+        head_user = change.head.party.user if change and change.head else None
         application = RegistrationApplication(
             channel=channel,
             submission_key=submission_key or None,
             edrpou=data["edrpou"],
             name=data["name"],
-            email=data["owner"]["email"],
+            # The applicant: the head who signs (a change is reported to the current head's login).
+            email=head_user.email if head_user else data["owner"]["email"],
+            legal_entity=change.legal_entity if change else None,
             data=data,
             signed_envelope=signed_envelope,
             signed_content=document.content,
@@ -225,15 +218,11 @@ def registration_application_submit(
         )
         if channel == RegistrationApplication.Channel.API:  # checked here, under the same locks
             with translation.override(settings.LANGUAGE_CODE):
-                _application_check(application, actor=None, signature_passed=True, code_checked=True)
+                _application_check(
+                    application, actor=None, signature_passed=True, code_checked=True, change=change
+                )
             return application, token
-        _email(
-            to=application.email,
-            subject=_("Your application to register %(name)s has been received"),
-            name=application.name,
-            template="application_submitted",
-            context={"application": application, "status_url": _status_url(application)},
-        )
+        _application_email(application, "application_submitted")
         from ..tasks import registration_application_check_task  # tasks import services
 
         enqueue_on_commit(registration_application_check_task, str(application.pk))
@@ -276,9 +265,9 @@ def registration_application_check(*, application_id, actor=None) -> Registratio
     """Run the checks of a SUBMITTED application in order; anything else is returned unchanged.
 
     Each step records an ApplicationCheck; the first failure rejects (reasons + email), a ФОП the
-    register cannot identify waits for an operator, success registers the facility. The signature
-    step is skipped when it is the application's last check (passed at submission); a re-check runs it
-    again (certificates may have been revoked since).
+    register cannot identify waits for an operator, success registers the facility (or, for a change,
+    updates it). The signature step is skipped when it is the application's last check (passed at
+    submission); a re-check runs it again (certificates may have been revoked since).
     """
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         application = RegistrationApplication.objects.select_for_update().get(pk=application_id)
@@ -292,16 +281,27 @@ def registration_application_check(*, application_id, actor=None) -> Registratio
 
 
 def _application_check(
-    application: RegistrationApplication, *, actor, signature_passed: bool, code_checked: bool = False
+    application: RegistrationApplication,
+    *,
+    actor,
+    signature_passed: bool,
+    code_checked: bool = False,
+    change: FacilityChange | None = None,
 ) -> None:
     """The checks of a SUBMITTED application whose row and code the caller has locked.
 
-    `code_checked`: the caller found no ACTIVE facility with the code under the same lock (submission).
+    `code_checked`: the caller looked the code up under the same lock (submission) and found `change`,
+    the facility the application changes and its head (None: a registration).
     """
+    if not code_checked:
+        change = facility_change_of(legal_entity_locked(application.legal_entity_id))
     steps = [
-        (Step.SIGNATURE, _signature_check),
-        (Step.KVEDS, _kveds_check),
-        (Step.STATE_REGISTER, functools.partial(_state_register_check, code_checked=code_checked)),
+        (Step.SIGNATURE, functools.partial(signature_check, change=change)),
+        (Step.KVEDS, kveds_check),
+        (
+            Step.STATE_REGISTER,
+            functools.partial(state_register_check, code_checked=code_checked, change=change),
+        ),
     ]
     for step, check in steps[1:] if signature_passed else steps:
         result = check(application)
@@ -318,162 +318,7 @@ def _application_check(
         if result.outcome == Outcome.WAITING:
             _application_wait(application)
             return
-    _application_approve(application, actor=actor)
-
-
-def _signature_verify(envelope: bytes, expected: bytes | None):
-    """The verified document of an envelope (signing.signed_document_verify at the envelope's path)."""
-    return signed_document_verify(
-        envelope=envelope,
-        expected=expected,
-        field=ENVELOPE_FIELD,
-        differs_message=REASON_MESSAGES["signed_content_differs"],
-    )
-
-
-def reasons_validation_error(reasons: list[dict]) -> ValidationError:
-    """Stored refusal reasons as a ValidationError keyed by their payload paths (API: `invalid[]`)."""
-    errors: dict[str, list] = {}
-    for reason in reasons:
-        errors.setdefault(reason["field"] or NON_FIELD_ERRORS, []).append(
-            ValidationError(reason["message"], code=reason["code"])
-        )
-    return ValidationError(errors)
-
-
-def _signature_check(application: RegistrationApplication) -> _StepResult:
-    """A re-check: valid signature over exactly the stored document, made by the head (ФОП: proprietor)."""
-    try:
-        document = _signature_verify(bytes(application.signed_envelope), bytes(application.signed_content))
-    except ValidationError as error:
-        item = error.error_dict[ENVELOPE_FIELD][0]
-        return _failed(_reason(Step.SIGNATURE, item.code, ENVELOPE_FIELD, item.messages[0]))
-    application.signer = document.signer.as_dict()
-    application.save(update_fields=["signer"])
-    if reasons := _signer_reasons(document.signer, application.data):
-        return _failed(*reasons)
-    return _StepResult(Outcome.PASSED, [{"code": "signature_valid", "signer": application.signer}])
-
-
-def _signer_reasons(signer, data: dict) -> list[dict]:
-    """Why the signer is not the head named in `data` (RNOKPP, organisation, names); empty if they are."""
-    owner, edrpou = data["owner"], data["edrpou"]
-    reasons = []
-    drfo = (signer.drfo or "").strip().upper()
-    if not drfo:
-        reasons.append(_reason(Step.SIGNATURE, "signer_drfo_missing", "owner.tax_id"))
-    elif drfo != owner["tax_id"]:
-        reasons.append(_reason(Step.SIGNATURE, "signer_not_head", "owner.tax_id"))
-    # A ФОП's code is the head's RNOKPP (the payload rules tie the two), so the DRFO check above covers
-    # "signer DRFO = edrpou"; the certificate's EDRPOU is compared for legal entities only.
-    if data["legal_form"] != SOLE_PROPRIETOR_LEGAL_FORM and signer.edrpou and signer.edrpou.strip() != edrpou:
-        reasons.append(
-            _reason(Step.SIGNATURE, "signer_edrpou_mismatch", "edrpou", signer=signer.edrpou, edrpou=edrpou)
-        )
-    given_names = " ".join(filter(None, [owner["first_name"], owner.get("second_name")]))
-    if signer.surname or signer.given_names:
-        if not person_names_match(signer.surname or "", owner["last_name"]):
-            reasons.append(
-                _reason(
-                    Step.SIGNATURE,
-                    "signer_surname_mismatch",
-                    "owner.last_name",
-                    signer=signer.surname or "",
-                    head=owner["last_name"],
-                )
-            )
-        if not person_names_match(signer.given_names or "", given_names):
-            reasons.append(
-                _reason(
-                    Step.SIGNATURE,
-                    "signer_given_names_mismatch",
-                    "owner.first_name",
-                    signer=signer.given_names or "",
-                    head=given_names,
-                )
-            )
-    elif not person_names_match(signer.common_name or "", payload_full_name(owner)):
-        reasons.append(
-            _reason(
-                Step.SIGNATURE,
-                "signer_name_mismatch",
-                "owner.last_name",
-                signer=signer.common_name or "",
-                head=payload_full_name(owner),
-            )
-        )
-    return reasons
-
-
-def _kveds_check(application: RegistrationApplication) -> _StepResult:
-    kveds = application.data["kveds"]
-    reasons = []
-    unknown = [code for code in kveds if not dictionary_has_key(name=KVEDS, key=code)]
-    if unknown:
-        reasons.append(_reason(Step.KVEDS, "kved_unknown", "kveds", codes=", ".join(unknown)))
-    if not any(dictionary_has_key(name=KVEDS_ALLOWED_MSP, key=code) for code in kveds):
-        allowed = ", ".join(key for key, _label in dictionary_choices(name=KVEDS_ALLOWED_MSP))
-        reasons.append(_reason(Step.KVEDS, "kved_primary_care_missing", "kveds", codes=allowed))
-    if reasons:
-        return _failed(*reasons)
-    return _StepResult(Outcome.PASSED, [{"code": "kveds_valid", "kveds": kveds}])
-
-
-def _subject_dict(subject) -> dict:
-    return {
-        "kind": subject.kind,
-        "code": subject.code,
-        "name": subject.name,
-        "short_name": subject.short_name,
-        "address": subject.address,
-        "state": subject.state,
-        "is_registered": subject.is_registered,
-        "heads": list(subject.heads),
-    }
-
-
-def _state_register_check(application: RegistrationApplication, *, code_checked: bool = False) -> _StepResult:
-    data = application.data
-    edrpou, head = data["edrpou"], payload_full_name(data["owner"])
-    if not code_checked and _active_legal_entity_exists(edrpou=edrpou, type=data["type"]):
-        return _failed(_reason(Step.STATE_REGISTER, "legal_entity_exists", "edrpou"))
-    register = state_register()
-    if data["legal_form"] == SOLE_PROPRIETOR_LEGAL_FORM:
-        # The open data of sole proprietors has no RNOKPP: match the full name among registered ones.
-        candidates = register.find_sole_proprietors(head)
-        registered = [subject for subject in candidates if subject.is_registered]
-        if len(registered) == 1:
-            return _StepResult(
-                Outcome.PASSED, [{"code": "edr_found", "subject": _subject_dict(registered[0])}]
-            )
-        code = "fop_not_found" if not registered else "fop_ambiguous"
-        detail = _reason(Step.STATE_REGISTER, code, "owner", head=head)
-        return _StepResult(
-            Outcome.WAITING, [{**detail, "candidates": [_subject_dict(s) for s in candidates]}]
-        )
-
-    subjects = register.find_by_code(edrpou)
-    if not subjects:
-        return _failed(_reason(Step.STATE_REGISTER, "edr_not_found", "edrpou", edrpou=edrpou))
-    registered = [subject for subject in subjects if subject.is_registered]
-    if not registered:
-        return _failed(_reason(Step.STATE_REGISTER, "edr_not_registered", "edrpou", state=subjects[0].state))
-    if len(registered) > 1:
-        return _failed(_reason(Step.STATE_REGISTER, "edr_ambiguous", "edrpou", edrpou=edrpou))
-    subject = registered[0]
-    reasons = []
-    if not any(person_names_match(head, name) for name in subject.heads):
-        reasons.append(_reason(Step.STATE_REGISTER, "edr_head_mismatch", "owner", head=head))
-    register_names = {name_key(subject.name), name_key(subject.short_name)} - {""}
-    if name_key(data["name"]) not in register_names:
-        reasons.append(_reason(Step.STATE_REGISTER, "edr_name_mismatch", "name", register_name=subject.name))
-    if reasons:
-        return _failed(*reasons)
-    return _StepResult(Outcome.PASSED, [{"code": "edr_found", "subject": _subject_dict(subject)}])
-
-
-def _failed(*reasons: dict) -> _StepResult:
-    return _StepResult(Outcome.FAILED, list(reasons))
+    _application_approve(application, actor=actor, change=change)
 
 
 def _application_reject(application: RegistrationApplication, *, reasons: list[dict], actor=None) -> None:
@@ -482,140 +327,100 @@ def _application_reject(application: RegistrationApplication, *, reasons: list[d
     application.decided_at = timezone.now()
     application.decided_by = actor
     application.save(update_fields=["status", "reasons", "decided_at", "decided_by"])
-    _email(
-        to=application.email,
-        subject=_("Your application to register %(name)s has been rejected"),
-        name=application.name,
-        template="application_rejected",
-        context={"application": application, "reasons": reasons, "status_url": _status_url(application)},
-        created_by=actor,
-    )
+    _application_email(application, "application_rejected", created_by=actor, reasons=reasons)
 
 
 def _application_wait(application: RegistrationApplication) -> None:
     application.status = RegistrationApplication.Status.WAITING_OPERATOR
     application.save(update_fields=["status"])
-    _email(
-        to=application.email,
-        subject=_("Your application to register %(name)s waits for an operator"),
-        name=application.name,
-        template="application_waiting",
-        context={"application": application, "status_url": _status_url(application)},
-    )
+    _application_email(application, "application_waiting")
 
 
-def _application_approve(application: RegistrationApplication, *, actor=None) -> None:
-    """Register the facility; a facility registered meanwhile for the same code rejects instead."""
-    try:
-        with transaction.atomic():
-            legal_entity, request, token = _legal_entity_register(application)
-    except IntegrityError:  # the unique ACTIVE (edrpou, type) constraint: another application won
-        reason = _reason(Step.STATE_REGISTER, "legal_entity_exists", "edrpou")
-        ApplicationCheck.objects.create(
-            application=application,
-            step=Step.STATE_REGISTER,
-            outcome=Outcome.FAILED,
-            details=[reason],
-            created_by=actor,
-        )
-        _application_reject(application, reasons=[reason], actor=actor)
-        return
+def _application_approve(
+    application: RegistrationApplication, *, actor=None, change: FacilityChange | None = None
+):
+    """Register the facility, or update the one the application changes.
+
+    A facility registered meanwhile for the same code rejects a registration instead; a change is
+    refused when its facility was closed, or its head changed, since the checks (an operator's decision).
+    The history records the operator who decided, else the head who submitted.
+    """
+    with acting_as(actor or application.submitted_by):
+        _application_approve_as_actor(application, actor=actor, change=change)
+
+
+def _application_approve_as_actor(
+    application: RegistrationApplication, *, actor=None, change: FacilityChange | None = None
+):
+    if application.legal_entity_id is not None:
+        change = change or facility_change_of(legal_entity_locked(application.legal_entity_id))
+        if code := facility_change_reason(change, application.signer.get("drfo")):
+            _application_reject_late(application, code, actor=actor)
+            return
+        legal_entity, request, token = legal_entity_update(application, change)
+    else:
+        try:
+            with transaction.atomic():
+                legal_entity, request, token = legal_entity_register(application)
+        except IntegrityError:  # the unique ACTIVE (edrpou, type) constraint: another application won
+            _application_reject_late(application, "legal_entity_exists", actor=actor)
+            return
     application.status = RegistrationApplication.Status.APPROVED
     application.legal_entity = legal_entity
     application.reasons = []
     application.decided_at = timezone.now()
     application.decided_by = actor
     application.save(update_fields=["status", "legal_entity", "reasons", "decided_at", "decided_by"])
+    application.owner_request = request  # for the API's answer (urgent.employee_request_id)
+    status_url = _status_url(application)
+    if change is not None:
+        _email(
+            to=application.email,
+            subject=_("The data of %(name)s has been changed"),
+            name=legal_entity.name,
+            template="application_changed",
+            context={
+                "application": application,
+                "legal_entity": legal_entity,
+                "request": request,
+                "status_url": status_url,
+                "cabinet_url": _absolute_url(reverse("registry:cabinet")),
+            },
+            created_by=actor,
+        )
+    if request is None:
+        return
     _email(
         to=request.email,
-        subject=_("%(name)s is registered: confirm your account"),
+        subject=_("%(name)s: you are named its new head")
+        if change is not None
+        else _("%(name)s is registered: confirm your account"),
         name=legal_entity.name,
-        template="invitation",
+        template="application_head_invitation" if change is not None else "invitation",
         context={
             "application": application,
             "legal_entity": legal_entity,
             "request": request,
+            "head": change.head.party if change is not None else None,
             "position": dictionary_value_label(name="POSITION", key=request.position) or request.position,
             "invitation_url": _absolute_url(reverse("registry:invitation", args=[token])),
-            "status_url": _status_url(application),
+            "status_url": status_url,
         },
         created_by=actor,
     )
 
 
-def _legal_entity_register(application: RegistrationApplication) -> tuple[LegalEntity, EmployeeRequest, str]:
-    """The facility, its first division, the head as a Party and the OWNER invitation (one transaction)."""
-    data, creator_id = application.data, application.submitted_by_id
-    provider = data["medical_service_provider"]
-    legal_entity = LegalEntity(
-        type=data["type"],
-        edrpou=data["edrpou"],
-        name=data["name"],
-        short_name=data.get("short_name", ""),
-        public_name=data.get("public_name", ""),
-        legal_form=data["legal_form"],
-        owner_property_type=data["owner_property_type"],
-        kveds=data["kveds"],
-        email=data["email"],
-        phones=data["phones"],
-        website=data.get("website", ""),
-        addresses=data["addresses"],
-        license=provider["licenses"][0],
-        accreditation=provider.get("accreditation", {}),
-        status=LegalEntity.Status.ACTIVE,
-        is_active=True,
-        nhs_verified=False,
-        created_by_id=creator_id,
-        updated_by_id=creator_id,
+def _application_reject_late(application: RegistrationApplication, code: str, *, actor) -> None:
+    """Reject at approval for what changed after the checks: recorded as a failed state-register step."""
+    reason = check_reason(Step.STATE_REGISTER, code, "edrpou")
+    ApplicationCheck.objects.create(
+        application=application,
+        step=Step.STATE_REGISTER,
+        outcome=Outcome.FAILED,
+        details=[reason],
+        created_by=actor,
     )
-    # The unique ACTIVE (edrpou, type) constraint is left to the database: see _application_approve.
-    # (The creator's row needs no check: it is the submitting user's.)
-    legal_entity.full_clean(
-        exclude=["created_by", "updated_by"], validate_unique=False, validate_constraints=False
-    )
-    legal_entity.save()
-    division = None
-    if data.get("division"):
-        block = data["division"]
-        location = block.get("location") or {}
-        division = Division.objects.create(
-            legal_entity=legal_entity,
-            name=block["name"],
-            type=block["type"],
-            addresses=block["addresses"],
-            phones=block["phones"],
-            email=block["email"],
-            latitude=_decimal(location.get("latitude")),
-            longitude=_decimal(location.get("longitude")),
-        )
-    owner = data["owner"]
-    party = {name: value for name, value in owner.items() if name != "position"}
-    party_get_or_create(person=party)
-    token = secrets.token_urlsafe(32)
-    request = EmployeeRequest.objects.create(
-        legal_entity=legal_entity,
-        division=division,
-        employee_type=OWNER,
-        position=owner["position"],
-        email=owner["email"],
-        # eHealth's owner request (ehealth-api.md §2.4 step 5): the owner block is its party.
-        data={
-            "legal_entity_id": str(legal_entity.pk),
-            "employee_type": OWNER,
-            "position": owner["position"],
-            "start_date": timezone.localdate().isoformat(),
-            "status": "NEW",
-            "party": party,
-        },
-        token_hash=token_hash(token),
-        expires_at=employee_request_expiry(),
-        created_by_id=creator_id,
-    )
-    return legal_entity, request, token
-
-
-def _decimal(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
+    _application_reject(application, reasons=[reason], actor=actor)
 
 
 def registration_application_decide(
@@ -649,7 +454,7 @@ def registration_application_decide(
         if approve:
             _application_approve(application, actor=actor)
         else:
-            reason = _reason(Step.OPERATOR, "operator_rejected", "", comment=comment)
+            reason = check_reason(Step.OPERATOR, "operator_rejected", "", comment=comment)
             _application_reject(application, reasons=[reason], actor=actor)
     return application
 

@@ -84,7 +84,7 @@ def test_a_payload_signed_by_openssl_registers_the_facility(
     assert data["medical_service_provider"]["licenses"][0]["order_no"] == "15-Л"
     assert data["addresses"][0]["type"] == "REGISTRATION"
     assert data["inserted_by"] == operator.pk
-    assert created() == {**NOTHING, "LegalEntity": 1, "Division": 1, "Party": 1, "EmployeeRequest": 1}
+    assert created() == {**NOTHING, "LegalEntity": 1, "Division": 1, "EmployeeRequest": 1}
     application = RegistrationApplication.objects.get()
     assert (application.channel, application.status, application.submitted_by) == (
         "API",
