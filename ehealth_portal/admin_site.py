@@ -39,6 +39,7 @@ SECTIONS = (
             # Translators: "accusative" is the model's name after "Додати …" / "Виберіть …, щоб змінити".
             "registry.registrationapplication": pgettext_lazy("accusative", "registration application"),
             "registry.legalentity": pgettext_lazy("accusative", "medical facility"),
+            "registry.division": pgettext_lazy("accusative", "division"),
             "registry.edrrecord": pgettext_lazy("accusative", "state register record"),
             "registry.dictionary": pgettext_lazy("accusative", "dictionary"),
             "registry.dictionaryvalue": pgettext_lazy("accusative", "dictionary value"),

@@ -6,7 +6,8 @@ catalogue (django-celery-beat), its catalogue leaves them empty (Django's admin)
 a model's name where Ukrainian needs another case ("Видалити обрані групи" reads, "Видалення обраних
 записи в карантині" does not): those are re-phrased around the name ("Видалено: група «Оператори»").
 Only exact msgids of those libraries belong here (tests/test_admin_screens.py checks them).
-The one list of them: Django's, allauth's sign-in pages, the admin's libraries.
+The one list of them: Django's, allauth's sign-in pages, the admin's libraries (django-celery-beat,
+djangorestframework-api-key, django-simple-history's history pages).
 """
 
 from django.utils.translation import gettext_noop, ngettext_lazy
@@ -206,6 +207,10 @@ CELERY_BEAT_MSGIDS = (  # django-celery-beat has no Ukrainian catalogue
     gettext_noop("Detailed description about the details of this Periodic Task"),
     gettext_noop("every {} {}"),
     gettext_noop("every {}"),
+)
+
+SIMPLE_HISTORY_MSGIDS = (  # django-simple-history's Ukrainian catalogue lacks the read-only history's title
+    gettext_noop("View history: %s"),
 )
 
 API_KEY_MSGIDS = (  # djangorestframework-api-key has no catalogue at all

@@ -1,4 +1,6 @@
-"""Facilities (with their divisions) and the state-register copy."""
+"""Facilities and their places of service (divisions), each with its history of versions, and the
+state-register copy. They change through services (offered as actions), never in a form: a facility's
+data through its signed registration data, a place of service in the facility's cabinet."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +10,8 @@ from ehealth_portal.admin import ReadOnlyAdminMixin, action_page, pretty_json
 
 from .. import services
 from ..models import Division, EdrRecord, LegalEntity
+from ..places import coordinates_text
+from .history import HistoryAdmin
 from .labels import addresses_html, code_label, dictionary_filter, phones_text
 from .registration import apply_each
 
@@ -17,6 +21,7 @@ class DivisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ["name", "type_display", "status", "email", "latitude", "longitude"]
     readonly_fields = fields
     extra = 0
+    show_change_link = True
 
     @admin.display(description=_("type"))
     def type_display(self, obj):
@@ -24,7 +29,7 @@ class DivisionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(LegalEntity)
-class LegalEntityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LegalEntityAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["name", "edrpou", "type_display", "status", "nhs_verified", "created_at"]
     list_filter = ["status", "nhs_verified", dictionary_filter("type", "LEGAL_ENTITY_TYPE", _("type"))]
     search_fields = ["name", "short_name", "public_name", "edrpou"]
@@ -57,6 +62,11 @@ class LegalEntityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields
     inlines = [DivisionInline]
     actions = ["nhs_verify", "deactivate"]
+    history_codes = {
+        "type": "LEGAL_ENTITY_TYPE",
+        "legal_form": "LEGAL_FORM",
+        "owner_property_type": "OWNER_PROPERTY_TYPE",
+    }
 
     def has_manage_permission(self, request):
         return request.user.has_perm("registry.change_legalentity")
@@ -130,6 +140,108 @@ class LegalEntityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             queryset,
             services.legal_entity_deactivate,
             lambda n: ngettext("Deactivated %(count)d facility.", "Deactivated %(count)d facilities.", n),
+        )
+        return None
+
+
+@admin.register(Division)
+class DivisionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ["name", "legal_entity", "type_display", "status", "email", "created_at"]
+    list_filter = [dictionary_filter("type", "DIVISION_TYPE", _("type")), "status"]
+    search_fields = ["name", "legal_entity__name", "legal_entity__short_name", "legal_entity__edrpou"]
+    list_select_related = ["legal_entity"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "legal_entity",
+                    "name",
+                    "type_display",
+                    "status",
+                    "addresses_display",
+                    "coordinates",
+                    "phones_display",
+                    "email",
+                    "working_hours_display",
+                    "external_id",
+                    "created_at",
+                ],
+                "description": _(
+                    "The facility keeps its places of service in its cabinet. An operator can activate or "
+                    "deactivate one (the actions in the list)."
+                ),
+            },
+        )
+    ]
+    readonly_fields = fieldsets[0][1]["fields"]
+    actions = ["activate", "deactivate"]
+    history_codes = {"type": "DIVISION_TYPE"}
+
+    def has_manage_permission(self, request):
+        return request.user.has_perm("registry.change_division")
+
+    @admin.display(description=_("type"), ordering="type")
+    def type_display(self, obj):
+        return code_label("DIVISION_TYPE", obj.type)
+
+    @admin.display(description=_("addresses"))
+    def addresses_display(self, obj):
+        return addresses_html(obj.addresses)
+
+    @admin.display(description=_("location on the map"))
+    def coordinates(self, obj):
+        return coordinates_text(obj.latitude, obj.longitude) or "—"
+
+    @admin.display(description=_("phones"))
+    def phones_display(self, obj):
+        return phones_text(obj.phones)
+
+    @admin.display(description=_("working hours"))
+    def working_hours_display(self, obj):
+        return pretty_json(obj.working_hours) if obj.working_hours else "—"
+
+    def _apply(self, request, queryset, service, message_plural):
+        apply_each(
+            self,
+            request,
+            queryset.select_related("legal_entity"),
+            lambda division: service(division=division, actor=request.user),
+            message_plural,
+        )
+
+    @admin.action(description=_("Activate the place of service"), permissions=["manage"])
+    def activate(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            services.division_activate,
+            lambda n: ngettext(
+                "Activated %(count)d place of service.", "Activated %(count)d places of service.", n
+            ),
+        )
+
+    @admin.action(description=_("Deactivate the place of service"), permissions=["manage"])
+    def deactivate(self, request, queryset):
+        if "_confirm" not in request.POST:
+            return action_page(
+                self,
+                request,
+                queryset,
+                title=_("Deactivate places of service"),
+                intro=_(
+                    "The places leave the public map. The people working there stay employed: the "
+                    "facility moves or dismisses them in its cabinet."
+                ),
+                buttons=[("_confirm", _("Yes, deactivate"))],
+            )
+        self._apply(
+            request,
+            queryset,
+            services.division_deactivate,
+            lambda n: ngettext(
+                "Deactivated %(count)d place of service.", "Deactivated %(count)d places of service.", n
+            ),
         )
         return None
 

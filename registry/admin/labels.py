@@ -3,6 +3,7 @@ the dictionaries' labels."""
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 from .. import selectors
 from ..addresses import address_text
@@ -38,6 +39,21 @@ def addresses_html(addresses):
                 for address in addresses
             ),
         ),
+    )
+
+
+def signer_html(signer: dict | None):
+    """Who signed a document (a verified signature's signer): names, RNOKPP and EDRPOU."""
+    if not signer:
+        return "—"
+    return format_html(
+        "{} {} · {} {} · {} {}",
+        signer.get("surname") or "",
+        signer.get("given_names") or "",
+        _("RNOKPP"),
+        signer.get("drfo") or "—",
+        _("EDRPOU"),
+        signer.get("edrpou") or "—",
     )
 
 

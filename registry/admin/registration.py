@@ -16,6 +16,7 @@ from ehealth_portal.admin_site import dashboard_figure
 
 from .. import selectors, services
 from ..models import ApplicationCheck, RegistrationApplication
+from .labels import signer_html
 
 # --- Facility registration ------------------------------------------------------------------------
 # These records change only through services (which check the state and record the operator), so the
@@ -132,18 +133,7 @@ class RegistrationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("signer"))
     def signer_display(self, obj):
-        signer = obj.signer or {}
-        if not signer:
-            return "—"
-        return format_html(
-            "{} {} · {} {} · {} {}",
-            signer.get("surname") or "",
-            signer.get("given_names") or "",
-            _("RNOKPP"),
-            signer.get("drfo") or "—",
-            _("EDRPOU"),
-            signer.get("edrpou") or "—",
-        )
+        return signer_html(obj.signer)
 
     @admin.display(description=_("reasons"))
     def reasons_display(self, obj):
