@@ -19,10 +19,77 @@ METHODS = [
         "PUT",
         "/api/legal_entities",
         _(
-            "Registers a facility from a document its head signed with a qualified electronic signature: "
-            "the same checks as the registration on the portal."
+            "Registers a facility from a document its head signed with a qualified electronic signature, "
+            "or changes a registered one when its head signed: the same checks as on the portal."
         ),
         _("operators"),
+    ),
+    (
+        "POST",
+        "/api/employee_requests",
+        _(
+            "Invites a person to work at the caller's facility (a doctor with education and specialities, "
+            "or another role); the person gets an email with a single-use link."
+        ),
+        _("the facility's head, HR and administrators"),
+    ),
+    (
+        "GET",
+        "/api/employee_requests",
+        _("The facility's invitations, with filters and pages."),
+        _("the facility's head, HR and administrators"),
+    ),
+    (
+        "GET",
+        "/api/employee_requests/{id}",
+        _("One invitation."),
+        _("the facility's head, HR and administrators"),
+    ),
+    ("POST", "/api/employee_requests/{id}/approve", _("Accepts an invitation."), _("the invited person")),
+    ("POST", "/api/employee_requests/{id}/reject", _("Declines an invitation."), _("the invited person")),
+    (
+        "GET",
+        "/api/employees",
+        _("The facility's employees, with filters and pages."),
+        _("the facility's staff"),
+    ),
+    (
+        "GET",
+        "/api/employees/{id}",
+        _("One employee, with a doctor's education and specialities."),
+        _("the facility's staff"),
+    ),
+    (
+        "PATCH",
+        "/api/employees/{id}/actions/deactivate",
+        _("Dismisses an employee (not the head)."),
+        _("the facility's head, HR and administrators"),
+    ),
+    ("GET", "/api/divisions", _("The facility's places of service."), _("the facility's staff")),
+    (
+        "POST",
+        "/api/divisions",
+        _("Adds a place of service."),
+        _("the facility's head, HR and administrators"),
+    ),
+    ("GET", "/api/divisions/{id}", _("One place of service."), _("the facility's staff")),
+    (
+        "PATCH",
+        "/api/divisions/{id}",
+        _("Changes a place of service."),
+        _("the facility's head, HR and administrators"),
+    ),
+    (
+        "PATCH",
+        "/api/divisions/{id}/actions/activate",
+        _("Opens a place of service again (it returns to the map)."),
+        _("the facility's head, HR and administrators"),
+    ),
+    (
+        "PATCH",
+        "/api/divisions/{id}/actions/deactivate",
+        _("Closes a place of service (it leaves the map)."),
+        _("the facility's head, HR and administrators"),
     ),
     (
         "POST",

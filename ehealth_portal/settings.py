@@ -299,7 +299,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["ehealth_portal.api.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": ["ehealth_portal.api.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "ehealth_portal.api.PagePagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ehealth_portal.api_schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "ehealth_portal.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {"signature_check": "60/min"},
@@ -316,6 +316,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": False, "syntaxHighlight": {"activated": False}},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named after their models, not after a hash of their values (two models have a `Status`).
+    "ENUM_NAME_OVERRIDES": {
+        "EmployeeStatusEnum": "registry.models.Employee.Status",
+        "EmployeeRequestStatusEnum": "registry.models.EmployeeRequest.Status",
+        "EmployeeRequestNewStatusEnum": ["NEW"],  # what a new request says of itself
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "ehealth_portal.api.postprocess_envelope",

@@ -13,6 +13,8 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from stdnum.ua import edrpou as stdnum_edrpou
 from stdnum.ua import rntrc as stdnum_rntrc
@@ -131,10 +133,21 @@ def validate_tax_id(value: str, *, no_tax_id: bool) -> None:
 # --- Phone ----------------------------------------------------------------------------------------
 
 
-def validate_phone(value: str) -> None:
-    """A Ukrainian number in full international form, +380 and 9 digits, nothing else."""
-    if not isinstance(value, str) or not _PHONE_RE.match(value):
-        raise ValidationError(_("Phone number must look like +380XXXXXXXXX."), code="phone_format")
+@deconstructible
+class _PhoneValidator(RegexValidator):
+    """A RegexValidator, so the OpenAPI schema shows the pattern (drf-spectacular reads it)."""
+
+    regex = r"^\+380[0-9]{9}$"
+    message = _("Phone number must look like +380XXXXXXXXX.")
+    code = "phone_format"
+
+    def __call__(self, value):
+        if not isinstance(value, str) or not _PHONE_RE.match(value):  # \Z: no trailing newline
+            raise ValidationError(self.message, code=self.code)
+
+
+validate_phone = _PhoneValidator()
+"""A Ukrainian number in full international form, +380 and 9 digits, nothing else."""
 
 
 def is_valid_phone(value: str) -> bool:

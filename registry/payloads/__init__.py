@@ -25,7 +25,13 @@ from .common import (
     payload_validate,
     validate_organisation_name,
 )
-from .divisions import MSP_DIVISION_TYPES, DivisionSerializer
+from .divisions import (
+    MSP_DIVISION_TYPES,
+    WEEKDAYS,
+    DivisionPayloadSerializer,
+    DivisionSerializer,
+    division_payload_validate,
+)
 from .employee_requests import (
     PRIMARY_CARE_SPECIALITIES,
     STAFF_EMPLOYEE_TYPES,
@@ -59,6 +65,9 @@ __all__ = [
     "ArchiveSerializer",
     "DictionaryKeyField",
     "DivisionSerializer",
+    "DivisionPayloadSerializer",
+    "WEEKDAYS",
+    "division_payload_validate",
     "DocumentSerializer",
     "EmployeeRequestSerializer",
     "LegalEntityPayloadSerializer",

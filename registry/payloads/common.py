@@ -46,7 +46,8 @@ class DictionaryKeyField(serializers.CharField):
     def __init__(self, dictionary: str, *, allowed: tuple[str, ...] | None = None, **kwargs):
         self.dictionary = dictionary
         self.allowed = allowed
-        super().__init__(max_length=100, **kwargs)
+        # A key is a code: " MOBILE" is not one (refused as not in the dictionary, not trimmed to one).
+        super().__init__(max_length=100, trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -86,6 +87,7 @@ class StrictSerializer(SharedFieldsSerializer):
     """Refuses keys it does not know, like eHealth's `additionalProperties: false` schemas."""
 
     ignored_fields: tuple[str, ...] = ()
+    refuses_unknown_keys = True  # the OpenAPI schema says additionalProperties: false
 
     def to_internal_value(self, data):
         unknown = (

@@ -109,11 +109,11 @@ class DoctorSerializer(StrictSerializer):
         main = [index for index, item in enumerate(value) if item["speciality_officio"]]
         if not main:
             raise serializers.ValidationError(
-                _("Mark one speciality as the main one (speciality_officio)."), code="officio_missing"
+                _("Mark one speciality as the main one."), code="officio_missing"
             )
         if len(main) > 1:
             raise serializers.ValidationError(
-                _("Only one speciality can be the main one (speciality_officio)."), code="officio_many"
+                _("Only one speciality can be the main one."), code="officio_many"
             )
         item, errors = value[main[0]], {}
         if item["speciality"] not in PRIMARY_CARE_SPECIALITIES:

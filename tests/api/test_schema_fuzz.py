@@ -18,7 +18,10 @@ from registry.models import LegalEntity
 from tests.factories import (
     DictionaryFactory,
     DictionaryValueFactory,
+    DivisionFactory,
+    EmployeeFactory,
     GlobalParameterFactory,
+    PartyFactory,
     SuperuserFactory,
 )
 from tests.registry.conftest import PAYLOAD
@@ -29,7 +32,15 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
 # Signed requests: a schema cannot say "a valid signature", so a well-formed one that does not verify is
 # refused with 422 by design; `schema_valid_shape_is_not_refused` still fails a 422 about the shape.
-SIGNED_OPERATIONS = ["digital_signatures_create", "legal_entities_upsert"]
+# Staff requests and places of service likewise: a schema cannot say "a valid RNOKPP check digit", "a
+# working-age person" or "a key of the dictionary".
+SIGNED_OPERATIONS = [
+    "digital_signatures_create",
+    "legal_entities_upsert",
+    "employee_requests_create",
+    "divisions_create",
+    "divisions_update",
+]
 ACCEPTED_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
 CONFIG = schemathesis.Config.from_dict(
@@ -53,8 +64,10 @@ schema.app = get_wsgi_application()
 SHAPE_RULES = {
     "required", "null", "blank", "invalid", "base64", "too_large", "invalid_choice", "max_length",
     "min_length", "max_value", "min_value", "max_string_length", "not_a_list", "empty", "parse_error",
-    "null_characters_not_allowed",
+    "unknown_field",
 }  # fmt: skip
+# Not here: "null_characters_not_allowed". JSON strings may hold U+0000 and a schema could exclude it only
+# with a pattern on every string; the API refuses it, always with 422 at the field.
 
 
 def schema_valid_shape_is_not_refused(ctx, response, case):
@@ -78,18 +91,29 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def api_key(db):
-    """An operator's key (the legal-entity endpoints are operators only), reference data and a facility,
+    """An operator's key (the legal-entity endpoints are operators only) who is also the head of a facility
+    with a place of service and a doctor (the staff endpoints are the facility's), and reference data,
     so that the responses checked against the schema carry data."""
     for name in ("GENDER", "PHONE_TYPE"):
         DictionaryValueFactory(dictionary=DictionaryFactory(name=name))
     GlobalParameterFactory()
     fields = ("name", "short_name", "type", "edrpou", "legal_form", "owner_property_type", "kveds", "email")
-    LegalEntity.objects.create(
+    facility = LegalEntity.objects.create(
         **{field: PAYLOAD[field] for field in (*fields, "addresses", "phones")},
         license=PAYLOAD["medical_service_provider"]["licenses"][0],
         accreditation=PAYLOAD["medical_service_provider"]["accreditation"],
     )
-    _api_key, key = ApiKey.objects.create_key(name="fuzz", user=SuperuserFactory())
+    operator = SuperuserFactory()
+    EmployeeFactory(legal_entity=facility, party=PartyFactory(user=operator))
+    division = DivisionFactory(legal_entity=facility, addresses=PAYLOAD["division"]["addresses"])
+    EmployeeFactory(
+        legal_entity=facility,
+        division=division,
+        employee_type="DOCTOR",
+        position="P1",
+        speciality={"speciality": "FAMILY_DOCTOR", "speciality_officio": True},
+    )
+    _api_key, key = ApiKey.objects.create_key(name="fuzz", user=operator)
     return key
 
 
