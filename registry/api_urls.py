@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import apis
 
@@ -8,5 +8,7 @@ urlpatterns = [
     path("legal_entities", apis.LegalEntityListApi.as_view(), name="legal-entities"),
     path("legal_entities/<uuid:legal_entity_id>", apis.LegalEntityDetailApi.as_view(), name="legal-entity"),
     # --- Employee requests and employees (apis.staff) ---
+    path("", include("registry.apis.staff")),  # its urlpatterns: /api/employee_requests…, /api/employees…
     # --- Divisions (apis.divisions) ---
+    path("", include("registry.apis.divisions")),  # its urlpatterns: /api/divisions…
 ]

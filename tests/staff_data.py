@@ -30,7 +30,9 @@ def party(**overrides) -> dict:
         "birth_date": birth_date,
         "gender": "MALE",
         "email": f"staff{next(_serial)}@clinic.example",
-        "documents": [{"type": "PASSPORT", "number": "АА123456", "issued_by": "Київський РВ", "issued_at": "2005-04-01"}],
+        "documents": [
+            {"type": "PASSPORT", "number": "АА123456", "issued_by": "Київський РВ", "issued_at": "2005-04-01"}
+        ],
         "phones": [{"type": "MOBILE", "number": "+380501112233"}],
         **overrides,
     }

@@ -7,11 +7,26 @@ import math
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import quote_etag
 
-from ehealth_portal.api_cache import CachedJson
+from ehealth_portal.api_cache import CachedJson, rows_json
+from ehealth_portal.caching import cached
 
 from ..addresses import address_text
 from ..models import (
@@ -258,9 +273,10 @@ def legal_entity_owner(*, legal_entity: LegalEntity) -> Employee | None:
     )
 
 
-def legal_entity_cabinet_divisions(*, legal_entity: LegalEntity) -> QuerySet[Division]:
-    """Every place of service of the facility, whatever its status, for its own cabinet."""
-    return legal_entity.divisions.order_by("name")
+def legal_entity_cabinet_divisions(*, legal_entity: LegalEntity, limit: int) -> tuple[list[Division], int]:
+    """The facility's first `limit` places of service by name, whatever their status, for its own
+    cabinet, and how many it has (the whole list is the places' page): two queries."""
+    return list(legal_entity.divisions.order_by("name", "pk")[:limit]), legal_entity.divisions.count()
 
 
 def legal_entity_owner_request(*, legal_entity: LegalEntity) -> EmployeeRequest:
@@ -322,18 +338,17 @@ def legal_entity_active_exists(*, edrpou: str, type: str = "MSP") -> bool:  # no
     return LegalEntity.objects.filter(edrpou=edrpou, type=type, status=LegalEntity.Status.ACTIVE).exists()
 
 
-def division_geojson(*, bbox: tuple[float, float, float, float] | None = None, limit: int = 5000) -> dict:
-    """Public divisions with coordinates as a GeoJSON FeatureCollection.
+_WORKING_DOCTOR = {"employee_type": "DOCTOR", "is_active": True, "status": Employee.Status.APPROVED}
 
-    bbox = (west, south, east, north) in degrees — Leaflet's `getBounds().toBBoxString()` order.
-    At most `limit` features (the map asks for its visible area).
-    """
+
+def _map_divisions(bbox: tuple[float, float, float, float] | None) -> QuerySet[Division]:
+    """The places the map shows, by id: ACTIVE, with coordinates (within the box), of a public facility."""
     divisions = Division.objects.filter(
         status=Division.Status.ACTIVE,
         latitude__isnull=False,
         longitude__isnull=False,
         legal_entity__in=_legal_entity_public_queryset(),
-    ).select_related("legal_entity")
+    )
     if bbox is not None:
         west, south, east, north = bbox
         divisions = divisions.filter(latitude__gte=south, latitude__lte=north)
@@ -341,37 +356,95 @@ def division_geojson(*, bbox: tuple[float, float, float, float] | None = None, l
             divisions = divisions.filter(longitude__gte=west, longitude__lte=east)
         else:  # the box crosses the antimeridian
             divisions = divisions.filter(Q(longitude__gte=west) | Q(longitude__lte=east))
-    features = []
-    for division in divisions.order_by("pk")[:limit]:
-        facility = division.legal_entity
-        features.append(
+    return divisions.order_by("pk")
+
+
+def _map_features(divisions: QuerySet[Division]) -> list[dict]:
+    """The places' GeoJSON features, each with the doctors working there now (active, APPROVED).
+
+    Two queries however many places and doctors: the places with the columns shown (and their
+    facility's names), then the doctors' names and main speciality only — not whole employees and
+    people, whose documents and education would be decoded for nothing.
+    """
+    places = list(
+        divisions.select_related("legal_entity").only(
+            "name",
+            "type",
+            "addresses",
+            "latitude",
+            "longitude",
+            "legal_entity__name",
+            "legal_entity__short_name",
+            "legal_entity__public_name",
+        )
+    )
+    doctors = Employee.objects.filter(division__in=[place.pk for place in places], **_WORKING_DOCTOR)
+    working: dict = {}
+    labels: dict[str, str] = {}
+    for division_id, *name, speciality in doctors.order_by(
+        "party__last_name", "party__first_name", "pk"
+    ).values_list(
+        "division_id", "party__last_name", "party__first_name", "party__second_name", "speciality__speciality"
+    ):
+        speciality = speciality or ""
+        if speciality not in labels:
+            # The dictionary's label, as every page shows it (the same in either interface language).
+            labels[speciality] = (
+                (dictionary_value_label(name="SPECIALITY_TYPE", key=speciality) or speciality)
+                if speciality
+                else ""
+            )
+        working.setdefault(division_id, []).append(
             {
-                "type": "Feature",
-                "id": str(division.pk),
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [float(division.longitude), float(division.latitude)],
-                },
-                "properties": {
-                    "name": division.name,
-                    "type": division.type,
-                    "address": address_text(division.addresses),
-                    "legal_entity_id": str(facility.pk),
-                    "legal_entity_name": str(facility),
-                    "url": reverse("registry:facility-detail", args=[facility.pk]),
-                },
+                "name": " ".join(filter(None, name)),  # as Party.__str__: surname, first name, patronymic
+                "speciality": speciality,
+                "speciality_label": labels[speciality],
             }
         )
-    return {"type": "FeatureCollection", "features": features}
+    return [
+        {
+            "type": "Feature",
+            "id": str(place.pk),
+            "geometry": {"type": "Point", "coordinates": [float(place.longitude), float(place.latitude)]},
+            "properties": {
+                "name": place.name,
+                "type": place.type,
+                "address": address_text(place.addresses),
+                "legal_entity_id": str(place.legal_entity_id),
+                "legal_entity_name": str(place.legal_entity),
+                "url": reverse("registry:facility-detail", args=[place.legal_entity_id]),
+                "doctors": working.get(place.pk, []),
+            },
+        }
+        for place in places
+    ]
+
+
+def division_geojson(*, bbox: tuple[float, float, float, float] | None = None, limit: int = 5000) -> dict:
+    """Public divisions with coordinates as a GeoJSON FeatureCollection, each with its working doctors.
+
+    Public: ACTIVE divisions of ACTIVE facilities whose head has confirmed (eHealth's map: an active
+    OWNER). bbox = (west, south, east, north) in degrees — Leaflet's `getBounds().toBBoxString()` order.
+    At most `limit` features (the map asks for its visible area). Two queries however many places and
+    doctors: the places, then their doctors.
+    """
+    return {"type": "FeatureCollection", "features": _map_features(_map_divisions(bbox)[:limit])}
 
 
 GEOJSON_GRID = 0.25  # degrees: a requested box is widened to this grid, so nearby views share a cache entry
+_GEOJSON_HEAD = b'{"type":"FeatureCollection","features":['
 
 
 def division_geojson_cached(*, bbox: tuple[float, float, float, float] | None = None) -> CachedJson:
-    """`division_geojson` of the box widened to the grid, rendered once per version of the public registry.
+    """`division_geojson` of the box widened to the grid, byte for byte, kept as long as what it shows.
 
-    The answer may hold places a little outside the requested box: the map only draws what it shows.
+    Any write of a facility, place or employee anywhere replaces the public registry's version, so the
+    map is checked again then, in one query: which places, each with a fingerprint of what its
+    feature shows (`_map_versions`). The collection is kept by those fingerprints: a write that
+    changes nothing on the map (most: staff, invitations, other columns) finds it as it was; otherwise
+    it is assembled from each place's feature, kept by its fingerprint, and only the changed places
+    are rendered again (`_map_features`, two queries). The answer may hold places a little outside
+    the requested box: the map only draws what it shows.
     """
     if bbox is not None:
         west, south, east, north = bbox
@@ -382,9 +455,58 @@ def division_geojson_cached(*, bbox: tuple[float, float, float, float] | None = 
             min(180.0, math.ceil(east / step) * step),
             min(90.0, math.ceil(north / step) * step),
         )
-    return PUBLIC_REGISTRY.shared(
-        f"geojson:{bbox}", lambda: CachedJson.of(division_geojson(bbox=bbox)), timeout=600
+    versions = PUBLIC_REGISTRY.shared(f"geojson:{bbox}", lambda: _map_versions(bbox), timeout=600)
+    digest = hashlib.sha256(repr(versions).encode()).hexdigest()[:32]
+    return cached(f"geojson:{digest}", 600, lambda: _map_collection(versions))
+
+
+def _map_versions(bbox, limit: int = 5000) -> list[tuple]:
+    """(id, fingerprint) of each place `division_geojson` shows, in its order: one query.
+
+    The fingerprint changes with anything the feature shows: the place's or its facility's last
+    change, its working doctors' number and the last change of any of them (as employees or as
+    people; every write sets `updated_at`, bulk ones too: `update_recorded`), and the dictionaries'
+    version (the specialities' labels).
+    """
+    doctor = FilteredRelation(
+        "employees", condition=Q(**{f"employees__{name}": value for name, value in _WORKING_DOCTOR.items()})
     )
+    rows = (
+        _map_divisions(bbox)
+        .annotate(doctor=doctor)
+        .annotate(
+            doctors=Count("doctor"),
+            changed=Cast(
+                Greatest(
+                    "updated_at",
+                    "legal_entity__updated_at",
+                    Coalesce(Max("doctor__updated_at"), "updated_at"),
+                    Coalesce(Max("doctor__party__updated_at"), "updated_at"),
+                ),
+                CharField(),
+            ),
+        )
+        .values_list("pk", "doctors", "changed")[:limit]
+    )
+    reference = REFERENCE_DATA.current()
+    return [
+        (str(pk), hashlib.sha256(f"{doctors}:{changed}:{reference}".encode()).hexdigest()[:24])
+        for pk, doctors, changed in rows  # plain strings: cached and read back as they are
+    ]
+
+
+def _map_collection(versions: list[tuple]) -> CachedJson:
+    """The FeatureCollection of these places from their features, each kept by its fingerprint."""
+
+    def render(ids) -> dict:
+        return {
+            feature["id"]: feature
+            for feature in _map_features(Division.objects.filter(pk__in=ids).order_by("pk"))
+        }
+
+    features = rows_json(versions, prefix="geojson:feature", load=render)
+    body = _GEOJSON_HEAD + b",".join(features) + b"]}"
+    return CachedJson(body, quote_etag(hashlib.sha256(body).hexdigest()[:32]), timezone.now().timestamp())
 
 
 def legal_entity_list(

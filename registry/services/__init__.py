@@ -5,10 +5,18 @@
 - `staff`: a facility's staff (inviting people, sending an invitation again, withdrawing it, dismissing);
 - `invitations`: the invitee's side (accepting or declining an invitation), expiring old ones;
 - `signing`: checking a signed document against the one shown, and its signer;
+- `divisions`: a facility's places of service (create, change, activate, deactivate);
 - `facilities`: registered facilities (NHS verification, closing);
 - `people`: parties (persons), shared by the flows above.
 """
 
+from .divisions import (
+    division_activate,
+    division_create,
+    division_deactivate,
+    division_payload,
+    division_update,
+)
 from .facilities import legal_entity_deactivate, legal_entity_nhs_verify
 from .invitations import (
     INVITATION_PROBLEMS,
@@ -60,6 +68,11 @@ __all__ = [
     "LoadReport",
     "ValueSpec",
     "dictionary_upsert",
+    "division_activate",
+    "division_create",
+    "division_deactivate",
+    "division_payload",
+    "division_update",
     "employee_dismiss",
     "employee_request_accept",
     "employee_request_approve",

@@ -108,6 +108,7 @@ def employee_request_decline(*, token: str) -> EmployeeRequest:
         request = _lock_new(request)
         request.status = EmployeeRequest.Status.REJECTED
         request.decided_at = timezone.now()
+        request._change_reason = "declined by link"
         request.save(update_fields=["status", "decided_at", "updated_at"])
     return request
 

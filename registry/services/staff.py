@@ -285,6 +285,12 @@ def _person_checks(legal_entity: LegalEntity, data: dict, *, updating: Employee 
     if other_invitations.exists():
         raise _email_taken()
     if updating is not None:
+        if EmployeeRequest.objects.filter(employee=updating, status=EmployeeRequest.Status.NEW).exists():
+            raise _error(
+                "employee_id",
+                _("A change of this employee's data is already waiting: send it again or withdraw it first."),
+                "employee_request_exists",
+            )
         return
     if Employee.objects.filter(
         legal_entity=legal_entity,

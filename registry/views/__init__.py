@@ -1,18 +1,16 @@
-"""Pages of facility registration (status, invitation, cabinet) and the public list and map.
+"""Pages of facility registration (status, cabinet) and the public list and map.
 
-The wizard itself is `registry.wizard`. Views parse input, call one selector or service and render.
+The wizard itself is `registry.wizard`; the invitation page and HR access are `invitations` and
+`hr_access`. Views parse input, call one selector or service and render.
 """
 
 import math
 
-from allauth.core.ratelimit import consume_or_429
 from django.conf import settings
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
@@ -22,13 +20,13 @@ from django.views.decorators.cache import never_cache
 
 from ehealth_portal.api_cache import cached_response
 
-from .. import permissions, places, selectors, services
-from ..forms import FacilitySearchForm, InvitationAcceptForm
+from .. import permissions, places, selectors
+from ..forms import FacilitySearchForm
 from ..models import PUBLIC_REGISTRY, RegistrationApplication
 from .access import cabinet_facility
 
 FACILITIES_PER_PAGE = 20
-ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+CABINET_DIVISIONS = 20  # the cabinet's first places of service; all of them are on the places' page
 STATUS_REFRESH_SECONDS = 5
 
 
@@ -51,45 +49,12 @@ def application_status(request, token):
     )
 
 
-@never_cache
-def invitation(request, token):
-    """The head (or, later, an employee) accepts an invitation: sets a password and is signed in."""
-    employee_request, problem = selectors.employee_request_by_token(token=token)
-    if problem:
-        return _invitation_problem(request, problem)
-    form = InvitationAcceptForm(request.POST or None, email=employee_request.email)
-    if request.method == "POST":
-        if limited := consume_or_429(request, action="invitation_accept"):
-            return limited
-        if form.is_valid():
-            try:
-                user = services.employee_request_accept(token=token, password=form.cleaned_data["password1"])
-            except ValidationError as error:
-                _request, problem = selectors.employee_request_by_token(token=token)
-                if problem:  # used or expired meanwhile
-                    return _invitation_problem(request, problem)
-                # The password rules of the service go to the password field, the rest above the form.
-                for name, items in error.update_error_dict({}).items():
-                    form.add_error("password1" if name == "password" else None, items)
-            else:
-                login(request, user, backend=ALLAUTH_BACKEND)
-                return redirect("registry:cabinet")
-    return render(request, "registry/invitation.html", {"employee_request": employee_request, "form": form})
-
-
-def _invitation_problem(request, problem: str):
-    return render(
-        request,
-        "registry/invitation_problem.html",
-        {"problem": problem},
-        status=404 if problem == "invalid" else 410,
-    )
-
-
 @login_required
 def cabinet(request):
     legal_entity = cabinet_facility(request, "legal_entity:read")
-    divisions = selectors.legal_entity_cabinet_divisions(legal_entity=legal_entity)
+    divisions, divisions_total = selectors.legal_entity_cabinet_divisions(
+        legal_entity=legal_entity, limit=CABINET_DIVISIONS
+    )
     owner = selectors.legal_entity_owner(legal_entity=legal_entity)
     return render(
         request,
@@ -97,9 +62,11 @@ def cabinet(request):
         {
             "legal_entity": legal_entity,
             "divisions": divisions,
+            "divisions_total": divisions_total,
             "owner": owner,
             "facilities": permissions.facilities_of(request.user).order_by("name"),
             "scopes": permissions.scopes_of(request.user, legal_entity),
+            "roles": permissions.roles_of(request.user, legal_entity),
         },
     )
 

@@ -126,10 +126,10 @@ def test_facility_level_refusals_store_nothing(clinic, division, head):
     PartyFactory(user=taken, tax_id=staff_data.rnokpp(serial=77), birth_date=datetime.date(1970, 1, 1))
     before = state()
     cases = [
-        (dict(division_id=foreign.pk), "division_id", "division_not_found"),
-        (dict(division_id=inactive.pk), "division_id", "division_not_active"),
+        ({"division_id": foreign.pk}, "division_id", "division_not_found"),
+        ({"division_id": inactive.pk}, "division_id", "division_not_active"),
         (
-            dict(division_id=division.pk, party={"email": "taken@clinic.example"}),
+            {"division_id": division.pk, "party": {"email": "taken@clinic.example"}},
             "party.email",
             "email_other_person",
         ),
@@ -330,3 +330,19 @@ def test_closing_a_facility_and_expiry_are_recorded_for_every_row(clinic, divisi
     assert doctor.status == "DISMISSED" and doctor.history.latest().history_user == operator
     assert waiting.history.latest().status == "REJECTED"
     assert waiting.history.latest().history_user == operator
+
+
+def test_one_waiting_change_per_employee(clinic, division, head):
+    request, token = invite(clinic, division, head)
+    user = employee_request_accept(token=token, password=PASSWORD)
+    doctor = Employee.objects.get(party__user=user)
+    change = staff_data.employee_request(
+        division_id=division.pk,
+        party=request.data["party"],
+        employee_id=str(doctor.pk),
+        start_date=doctor.start_date.isoformat(),
+    )
+    employee_request_create(legal_entity=clinic, actor=head.party.user, data=change)
+    assert refusal(employee_request_create, legal_entity=clinic, actor=head.party.user, data=change) == {
+        "employee_id": ["employee_request_exists"]
+    }
