@@ -238,6 +238,22 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEV_OUTBOX_ENABLED = DEBUG
 
+# --- SMS and patients' codes (declarations) -------------------------------------------------------
+# Every SMS is stored (declarations.SmsMessage) and sent by a task with retries. Without SMS_GATEWAY_URL
+# the development backend keeps it for /dev/outbox/sms/; with it, the HTTP backend posts
+# {"phone_number", "body"} with SMS_GATEWAY_TOKEN as a bearer token.
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+SMS_BACKEND = env(
+    "SMS_BACKEND",
+    default="declarations.sms.HttpSmsBackend" if SMS_GATEWAY_URL else "declarations.sms.OutboxSmsBackend",
+)
+SMS_BODY_RETENTION_HOURS = env.int("SMS_BODY_RETENTION_HOURS", default=1)  # then the code is redacted
+OTP_CODE_TTL_SECONDS = env.int("OTP_CODE_TTL_SECONDS", default=15 * 60)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=3)
+OTP_SENDS_PER_HOUR = env.int("OTP_SENDS_PER_HOUR", default=5)  # codes to one phone within an hour
+DECLARATION_SCAN_MAX_BYTES = env.int("DECLARATION_SCAN_MAX_BYTES", default=10 * 1024 * 1024)
+
 # --- Tasks (Celery) -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # embedded default: tasks run in-process
@@ -286,6 +302,18 @@ CELERY_BEAT_SCHEDULE = {
     "recover-cnap-pull-runs": {
         "task": "monitoring.tasks.pull_runs_recover_task",
         "schedule": 600.0,
+    },
+    "expire-declaration-requests": {
+        "task": "declarations.tasks.declaration_requests_expire_task",
+        "schedule": 3600.0,
+    },
+    "send-pending-sms": {
+        "task": "declarations.tasks.sms_send_pending_task",
+        "schedule": 300.0,
+    },
+    "redact-sent-sms": {
+        "task": "declarations.tasks.sms_bodies_redact_task",
+        "schedule": 3600.0,
     },
 }
 

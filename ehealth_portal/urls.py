@@ -12,6 +12,7 @@ admin.site.site_header = admin.site.site_title = "eHealth"
 
 api_patterns = [
     path("", include("registry.api_urls")),
+    path("", include("declarations.api_urls")),
     path("digital_signatures", apis.DigitalSignatureVerifyApi.as_view(), name="digital-signatures"),
     path("schema/", apis.SchemaApi.as_view(), name="api-schema"),
     path("docs/", apis.SchemaDocsView.as_view(url_name="api-schema"), name="api-docs"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("api-guide/", api_intro.api_intro, name="api-intro"),  # for people: /api/ answers programs
     path("api/", include(api_patterns)),
     path("monitoring/", include("monitoring.urls")),
+    path("", include("declarations.urls")),
     path("", include("registry.urls")),
 ]
 

@@ -393,6 +393,9 @@ class Employee(VersionedModel):
         help_text=_("The doctor's speciality with speciality_officio, copied from additional_info."),
     )
     status_reason = models.CharField(_("reason"), max_length=255, blank=True)
+    # Kept by the declarations app when it changes (the doctor's declarations reached their limit or fell
+    # below it), so the map and facility pages show it without counting declarations.
+    accepts_new_patients = models.BooleanField(_("accepts new patients"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = _history(_("employee version"), _("employee versions"))

@@ -34,10 +34,12 @@ STAFF_KEEPING = frozenset(
     }
 )
 
-ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "OWNER": STAFF_KEEPING
-    | {
+# What a doctor and a receptionist do alike with patients: find and register them, take a declaration
+# request through the patient's confirmation (signing is the doctor's), read and end declarations.
+DECLARATION_KEEPING = frozenset(
+    {
         "declaration:read",
+        "declaration:terminate",
         "declaration_request:read",
         "declaration_request:write",
         "declaration_request:approve",
@@ -45,28 +47,24 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "otp:read",
         "otp:write",
         "person:read",
-        "client:read",
-        "secret:refresh",
-    },
-    "DOCTOR": frozenset(
+        "person:write",
+    }
+)
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "OWNER": STAFF_KEEPING | DECLARATION_KEEPING | {"client:read", "secret:refresh"},
+    "DOCTOR": DECLARATION_KEEPING
+    | frozenset(
         {
-            "declaration:read",
-            "declaration_request:read",
-            "declaration_request:write",
-            "declaration_request:approve",
-            "declaration_request:reject",
             "declaration_request:sign",
             "division:read",
             "employee:read",
             "employee_request:approve",
             "employee_request:reject",
             "legal_entity:read",
-            "otp:read",
-            "otp:write",
-            "person:read",
         }
     ),
-    "ADMIN": STAFF_KEEPING,
+    "ADMIN": STAFF_KEEPING | DECLARATION_KEEPING,
     "HR": STAFF_KEEPING,
     "ACCOUNTANT": frozenset({"division:read", "employee:read", "legal_entity:read"}),
     "ASSISTANT": frozenset(

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ehealth_portal.history import acting_as, update_recorded
 
+from .. import signals
+
 from ..models import (
     Employee,
     EmployeeRequest,
@@ -45,6 +47,7 @@ def legal_entity_deactivate(*, legal_entity: LegalEntity, actor) -> LegalEntity:
         legal_entity.end_date = today
         legal_entity.updated_by = actor
         legal_entity.save(update_fields=["status", "is_active", "end_date", "updated_by", "updated_at"])
+        dismissed = list(legal_entity.employees.filter(is_active=True).values_list("pk", flat=True))
         update_recorded(
             legal_entity.employees.filter(is_active=True),
             reason="facility closed",
@@ -57,5 +60,8 @@ def legal_entity_deactivate(*, legal_entity: LegalEntity, actor) -> LegalEntity:
             reason="facility closed",
             status=EmployeeRequest.Status.REJECTED,
             decided_at=now,
+        )
+        signals.employees_dismissed.send(
+            sender=LegalEntity, employee_ids=dismissed, actor=actor, reason="legal_entity_closed"
         )
     return legal_entity

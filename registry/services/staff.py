@@ -27,6 +27,7 @@ from ..addresses import address_text
 from ..models import Division, Employee, EmployeeRequest, LegalEntity, Party, SupersededInvitationLink
 from ..payloads import employee_request_payload_validate, payload_canonical
 from ..selectors import OWNER, dictionary_value_label, global_parameter_term, token_hash
+from .. import signals
 from .signing import signed_document_verify, signer_is
 
 SIGNED_FIELD = "signed_content"  # the JSON path of signature problems (eHealth's v2 employee requests)
@@ -221,6 +222,9 @@ def employee_dismiss(*, employee: Employee, actor, reason: str = "") -> Employee
         employee.end_date = timezone.localdate()
         employee.status_reason = reason[:255]
         employee.save(update_fields=["status", "is_active", "end_date", "status_reason", "updated_at"])
+        signals.employees_dismissed.send(
+            sender=Employee, employee_ids=[employee.pk], actor=actor, reason="employee_dismissed"
+        )
     return employee
 
 

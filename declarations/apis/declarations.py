@@ -1,0 +1,3 @@
+"""declarations API."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""persons API."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""verifications API."""
+
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""What the declarations app does on registry events (`registry.signals`)."""

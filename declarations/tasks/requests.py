@@ -1,0 +1,3 @@
+"""Tasks of declaration requests."""
+
+__all__ = []

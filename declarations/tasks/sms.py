@@ -1,0 +1,3 @@
+"""Tasks of SMS."""
+
+__all__ = []

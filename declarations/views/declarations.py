@@ -1,0 +1,3 @@
+"""declarations pages."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""patients pages."""
+
+urlpatterns = []
