@@ -237,7 +237,9 @@ class DeclarationRequest(models.Model):
     printout_content = models.TextField(_("declaration form"), blank=True)
     declaration_id = models.UUIDField(_("declaration identifier"), default=uuid.uuid4, unique=True)
     declaration_number = models.CharField(_("declaration number"), max_length=14, unique=True)
-    seed = models.CharField(_("nonce"), max_length=64, help_text=_("The server's nonce, part of the signed data."))
+    seed = models.CharField(
+        _("nonce"), max_length=64, help_text=_("The server's nonce, part of the signed data.")
+    )
     overlimit = models.BooleanField(_("over the doctor's limit"), default=False)
     start_date = models.DateField(_("starts"))
     end_date = models.DateField(_("ends"))
@@ -286,7 +288,10 @@ class DeclarationRequestDocument(models.Model):
     """A scan the patient brought for an OFFLINE request (JPEG, PNG or PDF, checked by content)."""
 
     declaration_request = models.ForeignKey(
-        DeclarationRequest, on_delete=models.CASCADE, related_name="uploads", verbose_name=_("declaration request")
+        DeclarationRequest,
+        on_delete=models.CASCADE,
+        related_name="uploads",
+        verbose_name=_("declaration request"),
     )
     type = models.CharField(_("document"), max_length=100)
     file = models.FileField(_("file"), upload_to="declaration_requests/%Y/%m/")
@@ -306,7 +311,9 @@ class DeclarationRequestDocument(models.Model):
         verbose_name = _("scan")
         verbose_name_plural = _("scans")
         constraints = [
-            models.UniqueConstraint(fields=["declaration_request", "type"], name="declreq_document_type_unique")
+            models.UniqueConstraint(
+                fields=["declaration_request", "type"], name="declreq_document_type_unique"
+            )
         ]
 
     def __str__(self):

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from ehealth_portal.history import acting_as, update_recorded
 
 from .. import signals
-
 from ..models import (
     Employee,
     EmployeeRequest,

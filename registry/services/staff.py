@@ -23,11 +23,11 @@ from ehealth_portal.history import acting_as
 from ehealth_portal.json_depth import json_too_deep
 from ehealth_portal.services import email_queue
 
+from .. import signals
 from ..addresses import address_text
 from ..models import Division, Employee, EmployeeRequest, LegalEntity, Party, SupersededInvitationLink
 from ..payloads import employee_request_payload_validate, payload_canonical
 from ..selectors import OWNER, dictionary_value_label, global_parameter_term, token_hash
-from .. import signals
 from .signing import signed_document_verify, signer_is
 
 SIGNED_FIELD = "signed_content"  # the JSON path of signature problems (eHealth's v2 employee requests)
