@@ -8,6 +8,8 @@ facility loses them at once. The role table is eHealth's (ehealth-api.md §7: Mi
 HR, ACCOUNTANT and ASSISTANT have no fixture in the reference. Decided here: HR keeps the staff and the
 places of service (the seeds: HR registers doctors and other staff); an accountant and an assistant
 read the facility, its places and staff, and an assistant also what a doctor reads of declarations.
+A doctor, the head and a receptionist (ADMIN) keep patients and take declaration requests through the
+patient's confirmation (`DECLARATION_KEEPING`, as eHealth's ADMIN role does); only a doctor signs.
 """
 
 from django.db.models import QuerySet
