@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "ehealth_portal.api_schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "ehealth_portal.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"signature_check": "60/min"},
+    "DEFAULT_THROTTLE_RATES": {"signature_check": "60/min", "verification_start": "60/hour"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "eHealth registration portal API",
