@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -83,8 +84,9 @@ class Person(models.Model):
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         indexes = [
-            # The exact search: names and birth date, then one of RNOKPP, document or phone.
-            models.Index(fields=["last_name", "first_name", "birth_date"], name="person_search_idx"),
+            # The exact search: names (any letter case, as `iexact` compares) and birth date, then one of
+            # RNOKPP, document or phone among the few found.
+            models.Index(Upper("last_name"), Upper("first_name"), "birth_date", name="person_search_idx"),
             models.Index(fields=["tax_id"], name="person_tax_id_idx", condition=~Q(tax_id="")),
         ]
 
