@@ -97,6 +97,107 @@ METHODS = [
         _("Verifies a qualified electronic signature and tells whose it is."),
         _("any key or signed-in user"),
     ),
+    (
+        "POST",
+        "/api/verifications",
+        _("Sends a 4-digit SMS code to a patient's phone, valid 15 minutes."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "PATCH",
+        "/api/verifications/{id}/actions/complete",
+        _("Checks the patient's code: the phone is then verified (3 tries)."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "GET",
+        "/api/verifications/{id}",
+        _("Whether a phone is verified."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "GET",
+        "/api/persons",
+        _(
+            "Finds a patient by surname, first name and birth date with an RNOKPP, a phone or a document: exact matches only."
+        ),
+        _("the facility's doctors, head, administrators and assistants"),
+    ),
+    (
+        "POST",
+        "/api/declaration_requests",
+        _(
+            "Creates a declaration request for a patient with a doctor of the caller's facility; the patient "
+            "then confirms by an SMS code or with documents."
+        ),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "GET",
+        "/api/declaration_requests",
+        _("The facility's declaration requests, with filters and pages."),
+        _("the facility's doctors, head, administrators and assistants"),
+    ),
+    (
+        "GET",
+        "/api/declaration_requests/{id}",
+        _("One declaration request: exactly the document the doctor signs."),
+        _("the facility's doctors, head, administrators and assistants"),
+    ),
+    (
+        "PATCH",
+        "/api/declaration_requests/{id}/actions/approve",
+        _("The patient's confirmation: the SMS code, or the uploaded scans."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "PATCH",
+        "/api/declaration_requests/{id}/actions/reject",
+        _("Rejects a declaration request."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "POST",
+        "/api/declaration_requests/{id}/actions/resend_otp",
+        _("Sends the patient's SMS code again."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "PATCH",
+        "/api/declaration_requests/{id}/actions/sign",
+        _("The doctor signs the request with a qualified electronic signature: the declaration is created."),
+        _("the request's doctor"),
+    ),
+    (
+        "PUT",
+        "/api/declaration_requests/{id}/documents/{id}",
+        _("Uploads a scan of a patient's document (JPEG, PNG or PDF)."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "GET",
+        "/api/declarations",
+        _("The facility's declarations, with filters and pages."),
+        _("the facility's doctors, head, administrators and assistants"),
+    ),
+    (
+        "GET",
+        "/api/declarations/{id}",
+        _("One declaration."),
+        _("the facility's doctors, head, administrators and assistants"),
+    ),
+    (
+        "PATCH",
+        "/api/declarations/{id}/actions/terminate",
+        _("Terminates a declaration at the doctor's or the patient's request."),
+        _("the facility's doctors, head and administrators"),
+    ),
+    (
+        "GET",
+        "/api/persons/{id}/declaration",
+        _("A patient's current declaration, if it is with the caller's facility."),
+        _("the facility's doctors, head, administrators and assistants"),
+    ),
 ]
 
 

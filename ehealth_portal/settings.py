@@ -252,7 +252,8 @@ SMS_BODY_RETENTION_HOURS = env.int("SMS_BODY_RETENTION_HOURS", default=1)  # the
 OTP_CODE_TTL_SECONDS = env.int("OTP_CODE_TTL_SECONDS", default=15 * 60)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=3)
 OTP_SENDS_PER_HOUR = env.int("OTP_SENDS_PER_HOUR", default=5)  # codes to one phone within an hour
-DECLARATION_SCAN_MAX_BYTES = env.int("DECLARATION_SCAN_MAX_BYTES", default=10 * 1024 * 1024)
+# A scan travels in one request body, so it fits within REQUEST_BODY_MAX_BYTES (with room for the form).
+DECLARATION_SCAN_MAX_BYTES = env.int("DECLARATION_SCAN_MAX_BYTES", default=REQUEST_BODY_MAX_BYTES - 64 * 1024)
 
 # --- Tasks (Celery) -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -349,6 +350,9 @@ SPECTACULAR_SETTINGS = {
         "EmployeeStatusEnum": "registry.models.Employee.Status",
         "EmployeeRequestStatusEnum": "registry.models.EmployeeRequest.Status",
         "EmployeeRequestNewStatusEnum": ["NEW"],  # what a new request says of itself
+        "DeclarationStatusEnum": "declarations.models.Declaration.Status",
+        "DeclarationRequestStatusEnum": "declarations.models.DeclarationRequest.Status",
+        "VerificationStatusEnum": "declarations.models.Verification.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -40,6 +40,8 @@ SIGNED_OPERATIONS = [
     "employee_requests_create",
     "divisions_create",
     "divisions_update",
+    "verifications_complete",  # a well-formed code that is not the one sent
+    "declaration_requests_create",
 ]
 ACCEPTED_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
