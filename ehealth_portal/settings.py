@@ -469,5 +469,6 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # In-process tasks: no "Task ... succeeded" line per task in the web server's console.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        "fontTools": {"level": "WARNING"},  # the PDF font subsetter's dozens of INFO lines per document
     },
 }
