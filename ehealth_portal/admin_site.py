@@ -56,6 +56,17 @@ SECTIONS = (
         },
     ),
     Section(
+        "declarations",
+        _("Declarations"),
+        {
+            "declarations.declaration": pgettext_lazy("accusative", "declaration"),
+            "declarations.declarationrequest": pgettext_lazy("accusative", "declaration request"),
+            "declarations.person": pgettext_lazy("accusative", "patient"),
+            "declarations.verification": pgettext_lazy("accusative", "SMS code"),
+            "declarations.smsmessage": pgettext_lazy("accusative", "SMS"),
+        },
+    ),
+    Section(
         "cnap",
         _("CNAP monitoring"),
         {

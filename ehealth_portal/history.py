@@ -9,6 +9,8 @@ and a change nobody made (the expiry job) has none.
 import contextlib
 import contextvars
 
+from django.utils import timezone
+
 _actor: contextvars.ContextVar = contextvars.ContextVar("history_actor", default=None)
 
 
@@ -40,9 +42,12 @@ def update_recorded(queryset, *, reason: str = "", **changes) -> int:
     from simple_history.utils import bulk_update_with_history
 
     rows = list(queryset)
+    now = timezone.now()
     for row in rows:
         for name, value in changes.items():
             setattr(row, name, value)
+        if hasattr(row, "updated_at"):
+            row.updated_at = now  # bulk_update skips auto_now; cached renderings key on it
     if rows:
         fields = [*changes, *(["updated_at"] if hasattr(rows[0], "updated_at") else [])]
         bulk_update_with_history(

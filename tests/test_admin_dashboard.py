@@ -1,4 +1,5 @@
-"""The admin index tells an operator what waits: applications to decide, failed pulls, quarantined records."""
+"""The admin index tells an operator what waits: applications to decide, declarations to verify, failed
+pulls, quarantined records."""
 
 import datetime
 from urllib.parse import urlsplit
@@ -32,15 +33,16 @@ def waiting_work():
 
 def test_the_index_counts_what_waits_and_links_to_those_records(admin_client, waiting_work):
     figures = admin_client.get(INDEX).context["dashboard"]
-    assert [figure["count"] for figure in figures] == [2, 3, 4]
+    assert [figure["count"] for figure in figures] == [2, 0, 3, 4]
     for figure in figures:  # each link opens the list of exactly the records counted
         url = urlsplit(figure["url"])
         changelist = admin_client.get(url.path + ("?" + url.query if url.query else ""))
         assert changelist.status_code == 200
         assert changelist.context["cl"].result_count == figure["count"], figure["url"]
     assert figures[0]["url"].startswith(reverse("admin:registry_registrationapplication_changelist"))
-    assert figures[1]["url"].startswith(reverse("admin:monitoring_pullrun_changelist"))
-    assert figures[2]["url"] == reverse("admin:monitoring_quarantinedrecord_changelist")
+    assert figures[1]["url"].startswith(reverse("admin:declarations_declaration_changelist"))
+    assert figures[2]["url"].startswith(reverse("admin:monitoring_pullrun_changelist"))
+    assert figures[3]["url"] == reverse("admin:monitoring_quarantinedrecord_changelist")
 
 
 def test_the_figures_read_in_ukrainian_plural_forms(admin_client, waiting_work):
@@ -52,7 +54,7 @@ def test_the_figures_read_in_ukrainian_plural_forms(admin_client, waiting_work):
 
 def test_nothing_waiting_reads_as_zero(admin_client):
     texts = [figure["text"] for figure in admin_client.get(INDEX).context["dashboard"]]
-    assert [figure["count"] for figure in admin_client.get(INDEX).context["dashboard"]] == [0, 0, 0]
+    assert [figure["count"] for figure in admin_client.get(INDEX).context["dashboard"]] == [0, 0, 0, 0]
     assert "0 записів у карантині" in texts
 
 

@@ -28,6 +28,7 @@ from ehealth_portal import third_party_strings
 from ehealth_portal.admin_site import SECTIONS
 from registry.services import reference_data_load
 from tests import factories
+from tests.declarations.lifecycle_data import admin_samples
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     "eHealth",
     "API",
+    "SMS",
     "HTML",
     "JSON",
     "URL",
@@ -158,6 +160,7 @@ def every_model(admin_user):
     division = factories.DivisionFactory()
     factories.EmployeeFactory(legal_entity=division.legal_entity)
     factories.EmployeeRequestFactory(legal_entity=division.legal_entity)
+    admin_samples(division)  # a patient, a request with a scan, a declaration, an SMS code and an SMS
     factories.EdrRecordFactory()
     factories.ServiceVariationFactory()
     started = datetime.datetime(2026, 11, 8, 3, 30, tzinfo=datetime.UTC)
@@ -276,8 +279,15 @@ def test_every_registered_model_sits_in_a_section_with_its_accusative():
 def test_the_index_groups_models_by_what_operators_do(admin_client):
     response = admin_client.get(reverse("admin:index"))
     names = [str(section["name"]) for section in response.context["app_list"]]
-    assert names == ["Реєстр закладів", "Персонал", "Моніторинг ЦНАП", "Доступ і безпека", "Пошта і розклад"]
-    monitoring = response.context["app_list"][2]
+    assert names == [
+        "Реєстр закладів",
+        "Персонал",
+        "Декларації",
+        "Моніторинг ЦНАП",
+        "Доступ і безпека",
+        "Пошта і розклад",
+    ]
+    monitoring = response.context["app_list"][3]
     assert [model["object_name"] for model in monitoring["models"]][:3] == [
         "CnapSystem",
         "PullRun",

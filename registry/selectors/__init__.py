@@ -293,8 +293,27 @@ def _legal_entity_public_queryset() -> QuerySet[LegalEntity]:
 
 
 def _public_divisions() -> Prefetch:
-    """A public facility shows only its active places of service."""
-    return Prefetch("divisions", queryset=Division.objects.filter(status=Division.Status.ACTIVE))
+    """A public facility shows only its active places of service, each with the doctors working there
+    (`working_doctors`: names, main speciality, whether they accept new patients; one query for all)."""
+    doctors = (
+        Employee.objects.filter(**_WORKING_DOCTOR)
+        .select_related("party")
+        .only(
+            "division_id",
+            "speciality",
+            "accepts_new_patients",
+            "party__last_name",
+            "party__first_name",
+            "party__second_name",
+        )
+        .order_by("party__last_name", "party__first_name", "pk")
+    )
+    return Prefetch(
+        "divisions",
+        queryset=Division.objects.filter(status=Division.Status.ACTIVE).prefetch_related(
+            Prefetch("employees", queryset=doctors, to_attr="working_doctors")
+        ),
+    )
 
 
 def _address_filter(field: str, value: str) -> Q:
@@ -381,10 +400,15 @@ def _map_features(divisions: QuerySet[Division]) -> list[dict]:
     doctors = Employee.objects.filter(division__in=[place.pk for place in places], **_WORKING_DOCTOR)
     working: dict = {}
     labels: dict[str, str] = {}
-    for division_id, *name, speciality in doctors.order_by(
+    for division_id, *name, speciality, accepts_new_patients in doctors.order_by(
         "party__last_name", "party__first_name", "pk"
     ).values_list(
-        "division_id", "party__last_name", "party__first_name", "party__second_name", "speciality__speciality"
+        "division_id",
+        "party__last_name",
+        "party__first_name",
+        "party__second_name",
+        "speciality__speciality",
+        "accepts_new_patients",
     ):
         speciality = speciality or ""
         if speciality not in labels:
@@ -399,6 +423,8 @@ def _map_features(divisions: QuerySet[Division]) -> list[dict]:
                 "name": " ".join(filter(None, name)),  # as Party.__str__: surname, first name, patronymic
                 "speciality": speciality,
                 "speciality_label": labels[speciality],
+                # Whether the doctor's list has room (kept by the declarations app as it fills up).
+                "accepts_new_patients": accepts_new_patients,
             }
         )
     return [
@@ -464,9 +490,9 @@ def _map_versions(bbox, limit: int = 5000) -> list[tuple]:
     """(id, fingerprint) of each place `division_geojson` shows, in its order: one query.
 
     The fingerprint changes with anything the feature shows: the place's or its facility's last
-    change, its working doctors' number and the last change of any of them (as employees or as
-    people; every write sets `updated_at`, bulk ones too: `update_recorded`), and the dictionaries'
-    version (the specialities' labels).
+    change, its working doctors' number, how many of them accept new patients, the last change of any
+    of them (as employees or as people; every write sets `updated_at`, bulk ones too:
+    `update_recorded`), and the dictionaries' version (the specialities' labels).
     """
     doctor = FilteredRelation(
         "employees", condition=Q(**{f"employees__{name}": value for name, value in _WORKING_DOCTOR.items()})
@@ -476,6 +502,8 @@ def _map_versions(bbox, limit: int = 5000) -> list[tuple]:
         .annotate(doctor=doctor)
         .annotate(
             doctors=Count("doctor"),
+            # A flag set by a bulk update may leave `updated_at` as it was: counted as well.
+            accepting=Count("doctor", filter=Q(doctor__accepts_new_patients=True)),
             changed=Cast(
                 Greatest(
                     "updated_at",
@@ -486,12 +514,12 @@ def _map_versions(bbox, limit: int = 5000) -> list[tuple]:
                 CharField(),
             ),
         )
-        .values_list("pk", "doctors", "changed")[:limit]
+        .values_list("pk", "doctors", "accepting", "changed")[:limit]
     )
     reference = REFERENCE_DATA.current()
     return [
-        (str(pk), hashlib.sha256(f"{doctors}:{changed}:{reference}".encode()).hexdigest()[:24])
-        for pk, doctors, changed in rows  # plain strings: cached and read back as they are
+        (str(pk), hashlib.sha256(f"{doctors}:{accepting}:{changed}:{reference}".encode()).hexdigest()[:24])
+        for pk, doctors, accepting, changed in rows  # plain strings: cached and read back as they are
     ]
 
 

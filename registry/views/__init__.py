@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from ehealth_portal.api_cache import cached_response
 
 from .. import permissions, places, selectors
+from ..cabinet import sections_for as cabinet_sections
 from ..forms import FacilitySearchForm
 from ..models import PUBLIC_REGISTRY, RegistrationApplication
 from .access import cabinet_facility
@@ -56,6 +57,7 @@ def cabinet(request):
         legal_entity=legal_entity, limit=CABINET_DIVISIONS
     )
     owner = selectors.legal_entity_owner(legal_entity=legal_entity)
+    scopes = permissions.scopes_of(request.user, legal_entity)
     return render(
         request,
         "registry/cabinet.html",
@@ -65,8 +67,10 @@ def cabinet(request):
             "divisions_total": divisions_total,
             "owner": owner,
             "facilities": permissions.facilities_of(request.user).order_by("name"),
-            "scopes": permissions.scopes_of(request.user, legal_entity),
+            "scopes": scopes,
             "roles": permissions.roles_of(request.user, legal_entity),
+            # Other apps' sections (patients and declarations): registry.cabinet, filled at their ready().
+            "sections": cabinet_sections(request, legal_entity, scopes),
         },
     )
 

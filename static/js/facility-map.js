@@ -5,7 +5,10 @@
 //        data-tile-url="https://…/{z}/{x}/{y}.png" data-tile-attribution="© …"   (no tiles when empty)
 //        data-link-label="Сторінка закладу"         text of the link to feature.properties.url
 //        data-doctors-label="Лікарі"                title of the list of feature.properties.doctors
-//                                                   ([{name, speciality_label}], the place's working doctors)
+//                                                   ([{name, speciality_label, accepts_new_patients}],
+//                                                   the place's working doctors)
+//        data-accepting-label="приймає нових пацієнтів" data-not-accepting-label="не приймає нових пацієнтів"
+//                                                   what each doctor's accepts_new_patients says
 //        data-center-lat="50.45" data-center-lng="30.52" data-zoom="15"   optional; default: all Ukraine
 //        data-map-labels='{"zoomIn": "…", …}'>      texts of Leaflet's controls ({% map_labels %})
 //   </div>
@@ -27,7 +30,7 @@
     return typeof url === "string" && /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : null;
   }
 
-  function doctorList(doctors, title) {
+  function doctorList(doctors, title, texts) {
     var box = document.createElement("div");
     box.style.margin = "0.5em 0"; // compact: Leaflet's popup gives paragraphs and lists wide margins
     var heading = document.createElement("div");
@@ -40,6 +43,12 @@
       var item = document.createElement("li");
       var label = doctor && doctor.speciality_label ? " — " + doctor.speciality_label : "";
       item.textContent = ((doctor && doctor.name) || "") + label;
+      if (doctor && typeof doctor.accepts_new_patients === "boolean") {
+        var accepting = document.createElement("span");
+        accepting.className = doctor.accepts_new_patients ? "doctor-accepting" : "doctor-not-accepting";
+        accepting.textContent = " · " + (doctor.accepts_new_patients ? texts.accepting : texts.notAccepting);
+        item.appendChild(accepting);
+      }
       list.appendChild(item);
     });
     box.appendChild(list);
@@ -57,7 +66,7 @@
       box.appendChild(address);
     }
     if (Array.isArray(properties.doctors) && properties.doctors.length) {
-      box.appendChild(doctorList(properties.doctors, texts.doctors));
+      box.appendChild(doctorList(properties.doctors, texts.doctors, texts));
     }
     var url = safeUrl(properties.url);
     if (url) {
@@ -83,7 +92,12 @@
 
   function facilityMap(element) {
     var data = element.dataset;
-    var texts = { link: data.linkLabel || "Сторінка закладу", doctors: data.doctorsLabel || "Лікарі" };
+    var texts = {
+      link: data.linkLabel || "Сторінка закладу",
+      doctors: data.doctorsLabel || "Лікарі",
+      accepting: data.acceptingLabel || "приймає нових пацієнтів",
+      notAccepting: data.notAcceptingLabel || "не приймає нових пацієнтів",
+    };
     if (!element.clientHeight) element.style.height = "28rem"; // Leaflet needs a height
     var map = PortalMap.localised(element, PortalMap.labels(data));
     if (data.tileUrl) {

@@ -34,15 +34,26 @@ def test_a_place_lists_its_working_doctors_with_their_speciality(clinic):
 
     shown = features()
     assert shown["Амбулаторія на Хрещатику"]["doctors"] == [
-        {"name": "Бойко Тарас Григорович", "speciality": "PEDIATRICIAN", "speciality_label": "Педіатр"},
+        {
+            "name": "Бойко Тарас Григорович",
+            "speciality": "PEDIATRICIAN",
+            "speciality_label": "Педіатр",
+            "accepts_new_patients": True,
+        },
         {
             "name": "Шевченко Тарас Григорович",
             "speciality": "FAMILY_DOCTOR",
             "speciality_label": "Сімейний лікар",
+            "accepts_new_patients": True,
         },
     ]
     assert shown["ФАП у селі"]["doctors"] == [
-        {"name": "Коваль Тарас Григорович", "speciality": "THERAPIST", "speciality_label": "Терапевт"}
+        {
+            "name": "Коваль Тарас Григорович",
+            "speciality": "THERAPIST",
+            "speciality_label": "Терапевт",
+            "accepts_new_patients": True,
+        }
     ]
     assert shown["Чужа амбулаторія"]["doctors"] == []
 
