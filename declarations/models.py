@@ -335,6 +335,17 @@ class Declaration(models.Model):
 
     CURRENT = (Status.ACTIVE, Status.PENDING_VERIFICATION)
 
+    class Reason(models.TextChoices):
+        """Why a declaration ended or waits (eHealth's `reason` codes)."""
+
+        MANUAL_EMPLOYEE = "manual_employee", _("at the doctor's request")
+        MANUAL_PERSON = "manual_person", _("at the patient's request")
+        AUTO_NEW_DECLARATION = "auto_new_declaration", _("the patient chose another doctor")
+        AUTO_EMPLOYEE_DISMISSED = "auto_employee_dismissed", _("the doctor was dismissed")
+        AUTO_LEGAL_ENTITY_CLOSED = "auto_legal_entity_closed", _("the facility was closed")
+        OFFLINE = "offline", _("the patient confirmed with documents")
+        NO_TAX_ID = "no_tax_id", _("the patient has no RNOKPP")
+
     id = models.UUIDField(primary_key=True, editable=False)  # the request's declaration_id
     declaration_number = models.CharField(_("number"), max_length=14, unique=True)
     declaration_request = models.OneToOneField(
@@ -356,7 +367,7 @@ class Declaration(models.Model):
     start_date = models.DateField(_("starts"))
     end_date = models.DateField(_("ends"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    reason = models.CharField(_("reason"), max_length=50, blank=True)
+    reason = models.CharField(_("reason"), max_length=50, choices=Reason.choices, blank=True)
     reason_description = models.CharField(_("reason in words"), max_length=500, blank=True)
     overlimit = models.BooleanField(_("over the doctor's limit"), default=False)
     signed_at = models.DateTimeField(_("signed"))

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ehealth_portal.history import acting_as, update_recorded
 from registry.models import Employee
@@ -20,20 +19,14 @@ from ..models import Declaration, DeclarationRequest
 from .limits import doctor_availability_refresh
 
 # eHealth's reasons (§4.7): asked for in the cabinet or the API…
-MANUAL_EMPLOYEE = "manual_employee"  # the doctor's (the facility's) request
-MANUAL_PERSON = "manual_person"  # the patient's request
-MANUAL_REASONS = {
-    MANUAL_EMPLOYEE: gettext_lazy("at the doctor's request"),
-    MANUAL_PERSON: gettext_lazy("at the patient's request"),
-}
+Reason = Declaration.Reason
+MANUAL_EMPLOYEE = Reason.MANUAL_EMPLOYEE  # the doctor's (the facility's) request
+MANUAL_PERSON = Reason.MANUAL_PERSON  # the patient's request
+MANUAL_REASONS = {reason: reason.label for reason in (MANUAL_EMPLOYEE, MANUAL_PERSON)}
 # …and made by the portal when the doctor no longer works there.
-AUTO_EMPLOYEE_DISMISSED = "auto_employee_dismissed"
-AUTO_LEGAL_ENTITY_CLOSED = "auto_legal_entity_closed"
-AUTO_REASONS = {
-    AUTO_EMPLOYEE_DISMISSED: gettext_lazy("the doctor was dismissed"),
-    AUTO_LEGAL_ENTITY_CLOSED: gettext_lazy("the facility was closed"),
-}
-REASONS = {**MANUAL_REASONS, **AUTO_REASONS}
+AUTO_EMPLOYEE_DISMISSED = Reason.AUTO_EMPLOYEE_DISMISSED
+AUTO_LEGAL_ENTITY_CLOSED = Reason.AUTO_LEGAL_ENTITY_CLOSED
+REASONS = dict(Reason.choices)
 # How a bulk change is named in the versions' history (`update_recorded(reason=…)`), stored in English.
 HISTORY_REASONS = {AUTO_EMPLOYEE_DISMISSED: "employee dismissed", AUTO_LEGAL_ENTITY_CLOSED: "facility closed"}
 REASON_DESCRIPTION_MAX = 500
@@ -109,7 +102,7 @@ def declarations_terminate_for_employees(*, employee_ids, actor, reason: str) ->
     few queries whatever the number of declarations, each row with its version. Returns how many
     declarations ended.
     """
-    if reason not in AUTO_REASONS:
+    if reason not in HISTORY_REASONS:
         raise ValueError(f"not a reason the portal terminates declarations for: {reason!r}")
     employee_ids = list(employee_ids)
     if not employee_ids:

@@ -32,7 +32,7 @@ from .requests import (
 )
 
 SIGNED_FIELD = "signed_declaration_request"  # the API's field of the envelope: signature problems go there
-AUTO_NEW_DECLARATION = "auto_new_declaration"  # why the patient's earlier declarations ended
+AUTO_NEW_DECLARATION = Declaration.Reason.AUTO_NEW_DECLARATION  # why the patient's earlier declarations ended
 SIGNED_CONTENT_DIFFERS = gettext_lazy(
     "The signed document is not this request as the portal shows it: open the request again and sign it."
 )
@@ -176,7 +176,7 @@ def _current_declarations_terminate(person: Person, actor) -> list:
 
 def _status_and_reason(request: DeclarationRequest, person: Person) -> dict:
     if request.authentication_method_current.get("type") == OFFLINE:
-        return {"status": Declaration.Status.PENDING_VERIFICATION, "reason": "offline"}
+        return {"status": Declaration.Status.PENDING_VERIFICATION, "reason": Declaration.Reason.OFFLINE}
     if person.no_tax_id:
-        return {"status": Declaration.Status.PENDING_VERIFICATION, "reason": "no_tax_id"}
+        return {"status": Declaration.Status.PENDING_VERIFICATION, "reason": Declaration.Reason.NO_TAX_ID}
     return {"status": Declaration.Status.ACTIVE, "reason": ""}
