@@ -103,6 +103,28 @@ def person_secret_visible(*, person: Person, legal_entity: LegalEntity) -> bool:
     )
 
 
+def person_declared_elsewhere(*, person: Person, legal_entity: LegalEntity) -> bool:
+    """Has the patient a current declaration with another facility and none with this one? Then how
+    they confirm (the phone their codes go to) is that facility's to change (eHealth changes it only at
+    the facility of the active declaration, §4.1 reset_authentication_method): another facility holding
+    the phone could confirm a declaration that ends the patient's own."""
+    current = Declaration.objects.filter(person=person, status__in=Declaration.CURRENT)
+    return (
+        current.exclude(legal_entity=legal_entity).exists()
+        and not current.filter(legal_entity=legal_entity).exists()
+    )
+
+
+def person_changeable(*, person: Person, legal_entity: LegalEntity) -> bool:
+    """May the facility's staff change the patient's card? A patient who has chosen or is choosing a
+    facility (a current declaration, a request waiting) is that facility's to change — where they are
+    choosing, not how they confirm (`person_declared_elsewhere`); a patient of nobody's, any facility's."""
+    return person_secret_visible(person=person, legal_entity=legal_entity) or not (
+        Declaration.objects.filter(person=person, status__in=Declaration.CURRENT).exists()
+        or DeclarationRequest.objects.filter(person=person, status__in=DeclarationRequest.PENDING).exists()
+    )
+
+
 def _normalised(value: str) -> str:
     return "".join(value.split()).upper()
 

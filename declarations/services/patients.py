@@ -46,9 +46,14 @@ def person_create(*, actor, data: dict) -> Person:
     return person
 
 
-def person_update(*, person: Person, actor, data: dict) -> Person:
+def person_update(*, person: Person, actor, data: dict, legal_entity=None) -> Person:
     """Replace a patient's data with a person payload. A secret left out (the patient's, a confidant's)
-    keeps the stored one; the result may not be another registered patient ("person_exists")."""
+    keeps the stored one; the result may not be another registered patient ("person_exists").
+
+    Changed by a facility's staff (`legal_entity`), how the patient confirms may not change while they
+    have a current declaration with another facility only ("authentication_method_locked"); signing a
+    declaration the patient confirmed updates the card without that check.
+    """
     with transaction.atomic(), acting_as(actor):
         person = Person.objects.select_for_update().get(pk=person.pk)
         if not person.is_active:
@@ -56,11 +61,34 @@ def person_update(*, person: Person, actor, data: dict) -> Person:
                 _("The patient's record is closed: it cannot be changed."), code="person_inactive"
             )
         data = _validated(_secrets_kept(person, data))
+        if legal_entity is not None:
+            _confirmation_kept(person, data, legal_entity)
         _identity_lock(data)
         _refuse_duplicate(data, exclude_pk=person.pk)
         _apply(person, data)
         person.save()
     return person
+
+
+def _confirmation_kept(person: Person, data: dict, legal_entity) -> None:
+    from ..selectors.patients import person_declared_elsewhere
+
+    if _authentication_method(person) == data["authentication_methods"][0]:
+        return
+    if person_declared_elsewhere(person=person, legal_entity=legal_entity):
+        raise ValidationError(
+            {
+                "authentication_methods[0].phone_number": [
+                    ValidationError(
+                        _(
+                            "The patient has a declaration with another facility: only that facility "
+                            "changes how the patient confirms."
+                        ),
+                        code="authentication_method_locked",
+                    )
+                ]
+            }
+        )
 
 
 def person_payload(person: Person) -> dict:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from registry import permissions
 from registry.views.access import cabinet_facility
 
 from ..forms.patients import PatientForm, PatientSearchForm
-from ..selectors.patients import person_get, person_search, person_secret_visible
+from ..selectors.patients import person_changeable, person_get, person_search, person_secret_visible
 from ..services.patients import person_confidant_secrets, person_create, person_payload, person_update
 
 # What the search page may carry over to the registration form (never an identifier: they stay typed).
@@ -100,7 +100,8 @@ def patient_detail(request, person_id):
             "person": person,
             "secret": person.secret if secret_visible else None,
             "confidant_secrets": person_confidant_secrets(person) if secret_visible else {},
-            "can_edit": "person:write" in scopes,
+            "can_edit": "person:write" in scopes
+            and person_changeable(person=person, legal_entity=legal_entity),
             "request_new_url": _url_or_none("declarations:request-new")
             if "declaration_request:write" in scopes
             else None,
@@ -113,6 +114,8 @@ def patient_detail(request, person_id):
 def patient_edit(request, person_id):
     legal_entity = cabinet_facility(request, "person:write")
     person = person_get(person_id)
+    if not person_changeable(person=person, legal_entity=legal_entity):
+        raise PermissionDenied
     form = PatientForm(
         request.POST if request.method == "POST" else None,
         initial=PatientForm.values_from_payload({"person": _payload_without_secrets(person)}),
@@ -120,7 +123,9 @@ def patient_edit(request, person_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            person_update(person=person, actor=request.user, data=form.person_data())
+            person_update(
+                person=person, actor=request.user, data=form.person_data(), legal_entity=legal_entity
+            )
         except ValidationError as error:
             _service_errors(form, error)
         else:
