@@ -24,7 +24,8 @@ from simple_history.models import ModelChange
 from ehealth_portal.admin import ReadOnlyAdminMixin, action_page, pretty_json
 from ehealth_portal.admin_site import dashboard_figure
 from registry.admin.history import HistoryAdmin, VersionChanges, change_reason_text
-from registry.admin.labels import addresses_html, code_label, phones_text, signer_html
+from registry.admin.labels import addresses_html, code_label, signer_html
+from registry.admin.person_fields import PersonFieldsAdminMixin
 from registry.admin.registration import apply_each
 
 from .models import (
@@ -99,7 +100,7 @@ class DeclarationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnlyAdminMixin, DeclarationsHistoryAdmin):
+class PersonAdmin(PersonFieldsAdminMixin, ReadOnlyAdminMixin, DeclarationsHistoryAdmin):
     list_display = ["__str__", "birth_date", "tax_id", "authentication_method", "is_active", "created_at"]
     list_filter = ["authentication_method", "is_active"]
     search_fields = ["last_name", "first_name", "=tax_id", "=authentication_phone"]
@@ -142,21 +143,9 @@ class PersonAdmin(ReadOnlyAdminMixin, DeclarationsHistoryAdmin):
     inlines = [DeclarationInline]
     history_codes = {"gender": "GENDER"}
 
-    @admin.display(description=_("gender"), ordering="gender")
-    def gender_display(self, obj):
-        return code_label("GENDER", obj.gender)
-
-    @admin.display(description=_("identity documents"))
-    def documents_display(self, obj):
-        return pretty_json(obj.documents) if obj.documents else "—"
-
     @admin.display(description=_("addresses"))
     def addresses_display(self, obj):
         return addresses_html(obj.addresses)
-
-    @admin.display(description=_("phones"))
-    def phones_display(self, obj):
-        return phones_text(obj.phones)
 
     @admin.display(description=_("emergency contact"))
     def emergency_contact_display(self, obj):

@@ -9,6 +9,7 @@ trimmed text that must not be blank has a letter or a digit (whitespace, which t
 differs between JSON Schema's regexes and Python's `str.strip`).
 """
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -33,6 +34,9 @@ class PortalAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction == "request" and isinstance(field, serializers.EmailField) and isinstance(schema, dict):
             schema.setdefault("pattern", EMAIL_PATTERN)  # `format: email` admits what Django refuses
+        if direction == "request" and isinstance(schema, dict) and "pattern" not in schema:
+            # A query parameter's field is mapped without its validators (a body's get them later).
+            schema.update(_regex_pattern(field))
         if (
             direction == "request"
             and isinstance(schema, dict)
@@ -56,3 +60,11 @@ class PortalAutoSchema(AutoSchema):
             if getattr(field, "max_length", None) is not None:
                 schema["maxItems"] = field.max_length
         return schema
+
+
+def _regex_pattern(field) -> dict:
+    """{"pattern": …} of the field's regex validator (a RegexField's), or nothing."""
+    for validator in getattr(field, "validators", ()):
+        if isinstance(validator, RegexValidator) and not validator.inverse_match:
+            return {"pattern": validator.regex.pattern}
+    return {}

@@ -331,7 +331,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "ehealth_portal.api_schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "ehealth_portal.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"signature_check": "60/min", "verification_start": "60/hour"},
+    "DEFAULT_THROTTLE_RATES": {
+        "signature_check": "60/min",
+        "verification_start": "60/hour",
+        "person_search": "120/hour",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "eHealth registration portal API",

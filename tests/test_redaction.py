@@ -1,5 +1,6 @@
 """Secret tokens of links (invitations, status pages, password resets) stay out of the logs, the
-admin and, after the retention period, the stored outbox."""
+admin and, after the retention period, the stored outbox; a patient's identifiers in a URL's query string
+(eHealth's person search) stay out of the logs."""
 
 import io
 import logging
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from ehealth_portal import tasks
 from ehealth_portal.models import Email
-from ehealth_portal.redaction import redact_token_urls
+from ehealth_portal.redaction import RedactTokensFilter, redact_log_text, redact_token_urls
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,61 @@ def test_without_a_mail_server_a_message_is_one_log_line_without_its_links(
     assert "INFO ehealth_portal.email Email to head@clinic.ua: 'Запрошення'" in logged
     assert token not in logged
     assert mail.outbox == []
+
+
+# --- A patient's identifiers in a query string -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '"GET /api/persons?first_name=Петро&last_name=Іваненко&birth_date=1990-04-12&tax_id=3301234567 '
+            'HTTP/1.1" 200',
+            '"GET /api/persons?first_name=Петро&last_name=Іваненко&birth_date=1990-04-12&tax_id=[redacted] '
+            'HTTP/1.1" 200',
+        ),
+        (
+            "/api/persons?phone_number=%2B380671112233&birth_certificate=І-КВ%20123456&x=1",
+            "/api/persons?phone_number=[redacted]&birth_certificate=[redacted]&x=1",
+        ),
+        (
+            "/cabinet/patients/?document_number=КВ123456#top",
+            "/cabinet/patients/?document_number=[redacted]#top",
+        ),
+        ('<a href="/x/?a=1&amp;TAX_ID=3301234567">', '<a href="/x/?a=1&amp;TAX_ID=[redacted]">'),
+        # A name that only ends like one, an empty value, the words outside a query: as they are.
+        ("/api/x?old_tax_id=1&tax_id=&y=2", "/api/x?old_tax_id=1&tax_id=&y=2"),
+        ("tax_id=3301234567 phone_number", "tax_id=3301234567 phone_number"),
+    ],
+)
+def test_a_patients_identifiers_in_a_query_are_redacted_from_log_text(text, expected):
+    assert redact_log_text(text) == expected
+
+
+def test_the_person_search_leaves_no_identifier_in_the_logs(client, log_output):
+    """The development server's access log (through the configured handler) and gunicorn's, whose line
+    is formatted from a dict of atoms (gunicorn.conf.py sets the same filter on it)."""
+    identifiers = {"tax_id": "3301234567", "phone_number": "+380671112233", "birth_certificate": "І-КВ123456"}
+    query = "first_name=Петро&last_name=Іваненко&birth_date=1990-04-12&" + "&".join(
+        f"{name}={value}" for name, value in identifiers.items()
+    )
+    client.force_login(UserFactory())  # works nowhere: refused, and logged all the same
+    status = client.get(f"/api/persons?{query}").status_code
+    runserver_access_log(f"/api/persons?{query}", status)
+    logged = log_output.getvalue()
+    assert (
+        '"GET /api/persons?first_name=Петро&last_name=Іваненко&birth_date=1990-04-12&tax_id=[redacted]'
+        in logged
+    )
+    for value in identifiers.values():
+        assert value not in logged
+
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(r)s" %(s)s', None, None
+    )
+    record.args = {"h": "10.0.0.1", "r": f"GET /api/persons?{query} HTTP/1.1", "s": "200"}
+    assert RedactTokensFilter().filter(record)
+    for value in identifiers.values():
+        assert value not in record.getMessage()
+    assert "birth_certificate=[redacted] HTTP/1.1" in record.getMessage()

@@ -6,7 +6,6 @@ declaration is 404, as a missing one. `GET /api/persons/{id}/declaration` tells,
 patient's current declaration is another facility's (403), without showing it.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ehealth_portal.api import Conflict, PagePagination
+from ehealth_portal.api_refusals import refusals
 from registry.apis.access import api_facility
 from registry.apis.common import LegalEntityChoiceSerializer, error_codes, facility_list_page
 from registry.payloads import StrictSerializer
@@ -24,7 +24,8 @@ from registry.payloads import StrictSerializer
 from ..models import Declaration
 from ..selectors import declaration_get, declaration_list
 from ..services.declarations import MANUAL_EMPLOYEE, REASON_DESCRIPTION_MAX, declaration_terminate
-from .requests import INVALID_TRANSITION, ActionArguments
+from .common import ActionArguments, facility_refusals
+from .requests import INVALID_TRANSITION
 from .serializers import DeclarationListItemSerializer, DeclarationSerializer
 
 TAG = "declarations"
@@ -71,11 +72,19 @@ def _current_declaration(person_id) -> Declaration | None:
     )
 
 
-_REFUSALS = {
-    401: OpenApiResponse(description="No credentials."),
-    403: OpenApiResponse(description="No such right in the facility."),
-    404: OpenApiResponse(description="No such declaration in the caller's facility."),
-}
+def _declaration_response(legal_entity, declaration_id) -> Response:
+    """The facility's declaration in eHealth's details (404 for another facility's)."""
+    return Response(
+        DeclarationSerializer(declaration_get(legal_entity=legal_entity, declaration_id=declaration_id)).data
+    )
+
+
+def _conflict(error) -> None:
+    if "invalid_transition" in error_codes(error):
+        raise Conflict(INVALID_TRANSITION) from error
+
+
+_REFUSALS = facility_refusals("No such declaration in the caller's facility.")
 _ID = OpenApiParameter("declaration_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
@@ -119,11 +128,7 @@ class DeclarationDetailApi(APIView):
     )
     def get(self, request, declaration_id):
         legal_entity = api_facility(request, "declaration:read")
-        return Response(
-            DeclarationSerializer(
-                declaration_get(legal_entity=legal_entity, declaration_id=declaration_id)
-            ).data
-        )
+        return _declaration_response(legal_entity, declaration_id)
 
 
 class DeclarationTerminateApi(APIView):
@@ -149,22 +154,14 @@ class DeclarationTerminateApi(APIView):
         declaration = declaration_get(legal_entity=legal_entity, declaration_id=declaration_id)
         body = DeclarationTerminateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with refusals(_conflict):
             declaration_terminate(
                 declaration=declaration,
                 actor=request.user,
                 reason=MANUAL_EMPLOYEE,
                 reason_description=body.validated_data.get("reason_description", ""),
             )
-        except DjangoValidationError as error:
-            if "invalid_transition" in error_codes(error):
-                raise Conflict(INVALID_TRANSITION) from error
-            raise
-        return Response(
-            DeclarationSerializer(
-                declaration_get(legal_entity=legal_entity, declaration_id=declaration_id)
-            ).data
-        )
+        return _declaration_response(legal_entity, declaration_id)  # as it is now
 
 
 class PersonDeclarationApi(APIView):
@@ -192,9 +189,7 @@ class PersonDeclarationApi(APIView):
             raise NotFound
         if current.legal_entity_id != legal_entity.pk:
             raise PermissionDenied(OTHER_FACILITY)
-        return Response(
-            DeclarationSerializer(declaration_get(legal_entity=legal_entity, declaration_id=current.pk)).data
-        )
+        return _declaration_response(legal_entity, current.pk)
 
 
 # Included by declarations/api_urls.py.

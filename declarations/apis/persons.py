@@ -7,6 +7,9 @@ and the identifiers `tax_id`, `phone_number` (any phone of the patient or the ph
 `$` otherwise): the register is never browsed. Names are compared whole, in any letter case.
 
 More than `PERSON_SEARCH_LIMIT` matches: 403 with eHealth's message (the search is not exact enough).
+Searches are throttled per caller (`person_search`): the register is not to be walked by trying
+identifiers. The identifiers stand in the query string, as in eHealth: the log filter
+(`ehealth_portal.redaction`) keeps their values out of every logged URL.
 
 Each result is eHealth's search view (ehealth.api `PersonView` "search_view.json"): the identity
 — id, names, birth country and settlement — plus the members the caller searched by, as eHealth echoes
@@ -16,7 +19,6 @@ than the caller gave: no masking is needed, and nothing else (addresses, documen
 returned. Scope `person:read` in the caller's facility (`api_facility`).
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -24,13 +26,17 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ehealth_portal.api_refusals import refusals
 from ehealth_portal.serializers import SharedFieldsSerializer
 from ehealth_portal.validators import validate_phone
 from registry.apis.access import api_facility
 from registry.apis.common import LegalEntityChoiceSerializer, error_codes
+from registry.payloads import PhoneSerializer
 
 from ..models import Person
 from ..selectors.patients import PERSON_SEARCH_LIMIT, person_search
+from .common import DefaultRateThrottle
+from .serializers import DocumentShortSerializer
 
 TAG = "persons"
 BIRTH_CERTIFICATE = "BIRTH_CERTIFICATE"
@@ -59,14 +65,10 @@ class PersonSearchQuerySerializer(LegalEntityChoiceSerializer):
     )
 
 
-class PhoneOutputSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    number = serializers.CharField()
-
-
-class DocumentOutputSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    number = serializers.CharField()
+class PersonSearchThrottle(DefaultRateThrottle):
+    # Searches by one caller (an API key's user): a front desk finds a patient or two a minute;
+    # DEFAULT_THROTTLE_RATES["person_search"] when the settings name it.
+    default_rate = "120/hour"
 
 
 class PersonSearchResultSerializer(SharedFieldsSerializer):
@@ -80,10 +82,8 @@ class PersonSearchResultSerializer(SharedFieldsSerializer):
     birth_settlement = serializers.CharField()
     birth_date = serializers.DateField()
     tax_id = serializers.CharField(required=False, help_text="Only when searched by it.")
-    phones = PhoneOutputSerializer(
-        many=True, required=False, help_text="MOBILE; only when searched by a phone."
-    )
-    documents = DocumentOutputSerializer(
+    phones = PhoneSerializer(many=True, required=False, help_text="MOBILE; only when searched by a phone.")
+    documents = DocumentShortSerializer(
         many=True, required=False, help_text="Birth certificates; only when searched by one."
     )
 
@@ -116,7 +116,15 @@ def person_search_view(person: Person, asked: dict) -> dict:
     return result
 
 
+def _too_many_results(error) -> None:
+    if "too_many_results" in error_codes(error):
+        raise PermissionDenied(TOO_MANY_RESULTS) from error
+
+
 class PersonSearchApi(APIView):
+    throttle_classes = [PersonSearchThrottle]
+    throttle_scope = "person_search"
+
     @extend_schema(
         operation_id="persons_search",
         summary="Search persons",
@@ -124,13 +132,15 @@ class PersonSearchApi(APIView):
             "eHealth's exact-match search of the patient register: `first_name`, `last_name`, `birth_date` "
             "and at least one of `tax_id`, `phone_number`, `birth_certificate` (all given must match). "
             f"At most {PERSON_SEARCH_LIMIT} persons; more: 403. Each result is eHealth's search view: "
-            "identity plus the members searched by. Scope `person:read`."
+            "identity plus the members searched by. Throttled per caller (429 with Retry-After). "
+            "Scope `person:read`."
         ),
         parameters=[PersonSearchQuerySerializer],
         responses={
             200: PersonSearchResultSerializer(many=True),
             403: OpenApiResponse(description="No such right, or too many persons match."),
             422: OpenApiResponse(description="A required parameter missing or malformed, or no identifier."),
+            429: OpenApiResponse(description="Too many searches by the caller."),
         },
         tags=[TAG],
     )
@@ -140,7 +150,7 @@ class PersonSearchApi(APIView):
         query.is_valid(raise_exception=True)
         asked = query.validated_data
         certificate = asked.get("birth_certificate")
-        try:
+        with refusals(_too_many_results):
             people = person_search(
                 first_name=asked["first_name"],
                 last_name=asked["last_name"],
@@ -151,10 +161,6 @@ class PersonSearchApi(APIView):
                 document_number=certificate,
                 document_type=BIRTH_CERTIFICATE if certificate else None,
             )
-        except DjangoValidationError as error:
-            if "too_many_results" in error_codes(error):
-                raise PermissionDenied(TOO_MANY_RESULTS) from error
-            raise
         return Response([person_search_view(person, asked) for person in people])
 
 

@@ -11,8 +11,10 @@ portal's counterpart of eHealth's signed storage links).
 
 Refusals: 422 with `invalid[]` at the body's JSON paths (`$.declaration_request.person.tax_id`,
 `$.verification_code`, `$.signed_declaration_request`); a status that does not allow the action: 409
-"Invalid transition" (signing: "Incorrect status"); signing by a caller who is not the request's doctor:
-403 (a key that is not theirs: 422 at `$.signed_declaration_request`). A refusal changes nothing.
+"Invalid transition" (signing: "Incorrect status"); a request past its term, of a doctor who no longer
+works at the facility or of a place of service closed since: 409 saying so (it can only be rejected);
+signing by a caller who is not the request's doctor: 403 (a key that is not theirs: 422 at
+`$.signed_declaration_request`). A refusal changes nothing.
 """
 
 from django.conf import settings
@@ -23,13 +25,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ehealth_portal.api import Conflict, Envelope, PagePagination
 from ehealth_portal.api_cache import RawJSON
+from ehealth_portal.api_refusals import refusals, throttled
 from ehealth_portal.apis import Base64Field
 from registry.apis.access import api_facility
 from registry.apis.common import LegalEntityChoiceSerializer, error_codes, facility_list_page
@@ -51,6 +54,7 @@ from ..services import (
     declaration_request_signable_bytes,
     phone_masked,
 )
+from .common import ActionArguments, facility_refusals
 from .serializers import (
     DeclarationRequestEnvelopeSerializer,
     DeclarationRequestShortSerializer,
@@ -68,19 +72,6 @@ SCAN_TYPES = ("image/jpeg", "image/png", "application/pdf")
 
 
 # --- Bodies ----------------------------------------------------------------------------------------------
-
-
-class ActionArguments:
-    # An action's arguments, not a partial update: drf-spectacular marks a PATCH body partial (every
-    # member optional) unless the serializer says otherwise; DRF's views never make it partial.
-
-    @property
-    def partial(self):
-        return False
-
-    @partial.setter
-    def partial(self, value):
-        pass
 
 
 @extend_schema_field(DeclarationRequestSerializer)
@@ -152,15 +143,7 @@ def _raise_refusal(error: DjangoValidationError) -> None:
     if codes & (FORBIDDEN_CODES | {"attempts_exceeded"}):
         raise PermissionDenied(error.messages[0]) from error
     if "too_many_codes" in codes:
-        refusal = next(
-            item
-            for items in error.update_error_dict({}).values()
-            for item in items
-            if item.code == "too_many_codes"
-        )
-        throttled = Throttled(detail=refusal.messages[0])
-        throttled.wait = (refusal.params or {}).get("retry_after")
-        raise throttled from error
+        raise throttled(error, "too_many_codes") from error
 
 
 def _request_or_404(request, scope: str, declaration_request_id) -> DeclarationRequest:
@@ -211,12 +194,16 @@ def _envelope(request, declaration_request: DeclarationRequest) -> Envelope:
     return Envelope(data=_data(declaration_request), urgent=_urgent(request, declaration_request))
 
 
-_REFUSALS = {
-    401: OpenApiResponse(description="No credentials."),
-    403: OpenApiResponse(description="No such right in the facility."),
-    404: OpenApiResponse(description="No such request in the caller's facility."),
+_REFUSALS = facility_refusals("No such request in the caller's facility.")
+_INVALID_TRANSITION = {
+    409: OpenApiResponse(description='"Invalid transition": the status does not allow it.')
 }
-_CONFLICT = {409: OpenApiResponse(description='"Invalid transition": the status does not allow it.')}
+_CONFLICT = {
+    409: OpenApiResponse(
+        description='"Invalid transition": the status does not allow it; or the request is past its term, its '
+        "doctor no longer works at the facility or its place of service was closed."
+    )
+}
 _ID = OpenApiParameter("declaration_request_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
@@ -326,15 +313,12 @@ class DeclarationRequestApproveApi(APIView):
         declaration_request = _request_or_404(request, "declaration_request:approve", declaration_request_id)
         body = DeclarationRequestApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with refusals(_raise_refusal):
             declaration_request = declaration_request_approve(
                 declaration_request=declaration_request,
                 actor=request.user,
                 verification_code=body.validated_data.get("verification_code"),
             )
-        except DjangoValidationError as error:
-            _raise_refusal(error)
-            raise
         return Response(_envelope(request, declaration_request))
 
 
@@ -348,18 +332,15 @@ class DeclarationRequestRejectApi(APIView):
         ),
         parameters=[_ID],
         request=None,
-        responses={200: DeclarationRequestEnvelopeSerializer, **_CONFLICT, **_REFUSALS},
+        responses={200: DeclarationRequestEnvelopeSerializer, **_INVALID_TRANSITION, **_REFUSALS},
         tags=[TAG],
     )
     def patch(self, request, declaration_request_id):
         declaration_request = _request_or_404(request, "declaration_request:reject", declaration_request_id)
-        try:
+        with refusals(_raise_refusal):
             declaration_request = declaration_request_reject(
                 declaration_request=declaration_request, actor=request.user
             )
-        except DjangoValidationError as error:
-            _raise_refusal(error)
-            raise
         return Response(_envelope(request, declaration_request))
 
 
@@ -385,13 +366,10 @@ class DeclarationRequestResendOtpApi(APIView):
     )
     def post(self, request, declaration_request_id):
         declaration_request = _request_or_404(request, "declaration_request:write", declaration_request_id)
-        try:
+        with refusals(_raise_refusal):
             verification = declaration_request_resend_otp(
                 declaration_request=declaration_request, actor=request.user
             )
-        except DjangoValidationError as error:
-            _raise_refusal(error)
-            raise
         return Response(VerificationMaskedSerializer(verification).data)
 
 
@@ -413,7 +391,10 @@ class DeclarationRequestSignApi(APIView):
         request=DeclarationRequestSignSerializer,
         responses={
             200: DeclarationShortSerializer,
-            409: OpenApiResponse(description='"Incorrect status": not APPROVED.'),
+            409: OpenApiResponse(
+                description='"Incorrect status": not APPROVED; or past its term, or its place of service '
+                "was closed."
+            ),
             **_REFUSALS,
         },
         tags=[TAG],
@@ -422,15 +403,12 @@ class DeclarationRequestSignApi(APIView):
         declaration_request = _request_or_404(request, "declaration_request:sign", declaration_request_id)
         body = DeclarationRequestSignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with refusals(_raise_refusal):
             declaration = declaration_request_sign(
                 declaration_request=declaration_request,
                 actor=request.user,
                 signed_envelope=body.validated_data["signed_declaration_request"],
             )
-        except DjangoValidationError as error:
-            _raise_refusal(error)
-            raise
         return Response(DeclarationShortSerializer(declaration).data)
 
 
@@ -462,7 +440,7 @@ class DeclarationRequestDocumentApi(APIView):
     )
     def put(self, request, declaration_request_id, document_type):
         declaration_request = _request_or_404(request, "declaration_request:write", declaration_request_id)
-        try:
+        with refusals(_raise_refusal):
             upload = declaration_request_document_upload(
                 declaration_request=declaration_request,
                 actor=request.user,
@@ -470,9 +448,6 @@ class DeclarationRequestDocumentApi(APIView):
                 # No body at all (or no content type) leaves DRF's empty data: an empty scan, refused.
                 file=request.data if isinstance(request.data, ContentFile) else ContentFile(b"", name="scan"),
             )
-        except DjangoValidationError as error:
-            _raise_refusal(error)
-            raise
         return Response(ScanOutputSerializer(upload).data)
 
 

@@ -237,26 +237,6 @@ class DeclarationPatientMinimalSerializer(SharedFieldsSerializer):
     birth_date = serializers.DateField()
 
 
-class DeclarationListItemSerializer(SharedFieldsSerializer):
-    """A row of the declarations list (eHealth's nhs_declaration_list_Public, the doctor with names)."""
-
-    id = serializers.UUIDField()
-    declaration_number = serializers.CharField()
-    status = serializers.ChoiceField(choices=Declaration.Status.choices)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
-    signed_at = serializers.DateTimeField()
-    reason = serializers.CharField()
-    reason_description = serializers.CharField()
-    person = DeclarationPatientMinimalSerializer()
-    employee = EmployeeMinimalSerializer()
-    division = DivisionShortSerializer()
-    legal_entity = LegalEntityShortSerializer()
-    declaration_request_id = serializers.UUIDField()
-    inserted_at = serializers.DateTimeField(source="created_at")
-    updated_at = serializers.DateTimeField()
-
-
 class DocumentShortSerializer(serializers.Serializer):
     type = serializers.CharField()
     number = serializers.CharField()
@@ -316,3 +296,16 @@ class DeclarationSerializer(SharedFieldsSerializer):
     declaration_request_id = serializers.UUIDField()
     inserted_at = serializers.DateTimeField(source="created_at")
     updated_at = serializers.DateTimeField()
+
+
+# The details' members in their order, with the short patient, doctor, division and facility and neither
+# `scope` nor `overlimit`. (A comment, not in the docstring: the schema shows that.)
+class DeclarationListItemSerializer(DeclarationSerializer):
+    """A row of the declarations list (eHealth's nhs_declaration_list_Public, the doctor with names)."""
+
+    scope = None
+    overlimit = None
+    person = DeclarationPatientMinimalSerializer()
+    employee = EmployeeMinimalSerializer()
+    division = DivisionShortSerializer()
+    legal_entity = LegalEntityShortSerializer()

@@ -20,20 +20,18 @@ the field, like every other payload error of the API:
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ehealth_portal.api import Envelope
+from ehealth_portal.api_refusals import refusals, throttled
 from ehealth_portal.serializers import SharedFieldsSerializer
 from ehealth_portal.validators import is_valid_phone, validate_phone
 from registry.apis.access import api_facility
@@ -42,18 +40,17 @@ from registry.payloads import StrictSerializer
 
 from ..models import Verification
 from ..services import otp
+from .common import ActionArguments, DefaultRateThrottle
 
 TAG = "verifications"
 PHONE_PATTERN = r"^\+380[0-9]{9}$"
 CODE_PATTERN = r"^[0-9]{4}$"
-# Codes started by one caller (an API key's user): a front desk registers a patient a minute at most.
-# The lead may set DEFAULT_THROTTLE_RATES["verification_start"]; this is the rate until then.
-DEFAULT_START_RATE = "60/hour"
 
 
-class VerificationStartThrottle(ScopedRateThrottle):
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, DEFAULT_START_RATE)
+class VerificationStartThrottle(DefaultRateThrottle):
+    # Codes started by one caller (an API key's user): a front desk registers a patient a minute at most;
+    # DEFAULT_THROTTLE_RATES["verification_start"] when the settings name it.
+    default_rate = "60/hour"
 
 
 # --- Bodies --------------------------------------------------------------------------------------------
@@ -78,18 +75,8 @@ class VerificationStartSerializer(StrictSerializer):
     phone_number = PhoneNumberField(help_text="The patient's phone, +380XXXXXXXXX.")
 
 
-class VerificationCompleteSerializer(StrictSerializer):
+class VerificationCompleteSerializer(ActionArguments, StrictSerializer):
     code = CodeField(help_text="The 4 digits of the SMS.")
-
-    # An action's arguments, not a partial update: the schema must not call `code` optional (drf-spectacular
-    # marks a PATCH body partial; DRF's views never do).
-    @property
-    def partial(self):
-        return False
-
-    @partial.setter
-    def partial(self, value):
-        pass
 
 
 class VerificationOutputSerializer(SharedFieldsSerializer):
@@ -117,8 +104,17 @@ def _phone_or_404(phone_number: str) -> str:
     return phone_number
 
 
-def _first_message(error: DjangoValidationError) -> str:
-    return error.messages[0]
+def _too_many_codes(error) -> None:
+    if "too_many_codes" in error_codes(error):
+        raise throttled(error, "too_many_codes") from error
+
+
+def _code_refused(error) -> None:
+    codes = error_codes(error)
+    if "attempts_exceeded" in codes:
+        raise PermissionDenied(error.messages[0]) from error
+    if "no_active_code" in codes:
+        raise NotFound(error.messages[0]) from error
 
 
 _PHONE_PARAMETER = OpenApiParameter(
@@ -159,15 +155,8 @@ class VerificationStartApi(APIView):
         api_facility(request, "otp:write")
         body = VerificationStartSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with refusals(_too_many_codes):
             verification = otp.verification_start(phone_number=body.validated_data["phone_number"])
-        except DjangoValidationError as error:
-            if "too_many_codes" in error_codes(error):
-                [refusal] = error.error_dict["phone_number"]
-                throttled = Throttled(detail=_first_message(error))
-                throttled.wait = refusal.params["retry_after"]
-                raise throttled from error
-            raise
         return Response(
             Envelope(data=VerificationOutputSerializer(verification).data), status=status.HTTP_201_CREATED
         )
@@ -198,17 +187,10 @@ class VerificationCompleteApi(APIView):
         phone_number = _phone_or_404(phone_number)
         body = VerificationCompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with refusals(_code_refused):  # code_invalid, code_expired: 422 at $.code
             verification = otp.verification_complete(
                 phone_number=phone_number, code=body.validated_data["code"]
             )
-        except DjangoValidationError as error:
-            codes = error_codes(error)
-            if "attempts_exceeded" in codes:
-                raise PermissionDenied(_first_message(error)) from error
-            if "no_active_code" in codes:
-                raise NotFound(_first_message(error)) from error
-            raise  # code_invalid, code_expired: 422 at $.code
         return Response(VerificationOutputSerializer(verification).data)
 
 

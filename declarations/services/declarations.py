@@ -17,6 +17,7 @@ from registry.models import Employee
 
 from ..models import Declaration, DeclarationRequest
 from .limits import doctor_availability_refresh
+from .requests import _error
 
 # eHealth's reasons (§4.7): asked for in the cabinet or the API…
 Reason = Declaration.Reason
@@ -30,10 +31,6 @@ REASONS = dict(Reason.choices)
 # How a bulk change is named in the versions' history (`update_recorded(reason=…)`), stored in English.
 HISTORY_REASONS = {AUTO_EMPLOYEE_DISMISSED: "employee dismissed", AUTO_LEGAL_ENTITY_CLOSED: "facility closed"}
 REASON_DESCRIPTION_MAX = 500
-
-
-def _error(path: str, message, code: str) -> ValidationError:
-    return ValidationError({path: [ValidationError(message, code=code)]})
 
 
 def _transition_error(message, declaration: Declaration) -> ValidationError:

@@ -7,7 +7,6 @@ once the transaction commits, so a rolled-back upload never loses the scan it wo
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from ehealth_portal.history import acting_as
 
 from ..models import DeclarationRequest, DeclarationRequestDocument
+from .requests import _error, request_still_valid
 
 # (first bytes, content type, extension)
 SIGNATURES = (
@@ -22,10 +22,6 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
     (b"%PDF-", "application/pdf", "pdf"),
 )
-
-
-def _error(path: str, message, code: str, **params) -> ValidationError:
-    return ValidationError({path: [ValidationError(message, code=code, params=params or None)]})
 
 
 def scan_kind(head: bytes) -> tuple[str, str] | None:
@@ -78,6 +74,7 @@ def declaration_request_document_upload(
                 _("Scans are uploaded while the request waits for the patient's confirmation."),
                 "invalid_transition",
             )
+        request_still_valid(locked)
         upload = DeclarationRequestDocument.objects.filter(declaration_request=locked, type=type).first()
         replaced = upload.file.name if upload else None
         upload = upload or DeclarationRequestDocument(declaration_request=locked, type=type)

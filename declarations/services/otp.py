@@ -33,7 +33,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ehealth_portal.redaction import REDACTED
+from ehealth_portal.redaction import REDACTED, stored_bodies_redact
 from ehealth_portal.tasking import enqueue_on_commit
 from ehealth_portal.validators import validate_phone
 
@@ -300,15 +300,4 @@ def sms_bodies_redact(*, batch_size: int = 500) -> int:
         created_at__lt=cutoff,
         body_redacted_at__isnull=True,
     ).order_by("pk")
-    redacted = 0
-    while True:
-        with transaction.atomic():
-            batch = list(due.select_for_update(skip_locked=True).only("body")[:batch_size])
-            now = timezone.now()
-            for sms in batch:
-                sms.body = sms_body_redact(sms.body)
-                sms.body_redacted_at = now
-            SmsMessage.objects.bulk_update(batch, ["body", "body_redacted_at"])
-        redacted += len(batch)
-        if len(batch) < batch_size:
-            return redacted
+    return stored_bodies_redact(due, fields=("body",), redact=sms_body_redact, batch_size=batch_size)

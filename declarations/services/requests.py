@@ -40,7 +40,17 @@ NA = "NA"
 DOCTOR = "DOCTOR"
 THERAPIST, PEDIATRICIAN, FAMILY_DOCTOR = "THERAPIST", "PEDIATRICIAN", "FAMILY_DOCTOR"
 # Codes of refusals that are conflicts of state (409) and of the wrong signer (403) in the API.
-CONFLICT_CODES = frozenset({"invalid_transition", "invalid_status", "documents_not_uploaded", "not_otp"})
+CONFLICT_CODES = frozenset(
+    {
+        "invalid_transition",
+        "invalid_status",
+        "documents_not_uploaded",
+        "not_otp",
+        "request_expired",
+        "request_doctor_inactive",
+        "request_division_inactive",
+    }
+)
 FORBIDDEN_CODES = frozenset({"signer_not_doctor"})
 
 
@@ -65,6 +75,36 @@ def _transition_error(declaration_request: DeclarationRequest, code: str = "inva
         % {"status": declaration_request.get_status_display()},
         code,
     )
+
+
+def request_still_valid(request: DeclarationRequest) -> None:
+    """What creation checked, again before the request is completed (approve, scans, a new code, sign):
+    its term has not passed (the hourly job may not have marked it EXPIRED yet), the doctor still works
+    at the facility, the place of service is still active. Rejecting needs none of it."""
+    if request.expires_at <= timezone.now():
+        raise _error(
+            "expires_at",
+            _("The request's term has passed: make a new request for the patient."),
+            "request_expired",
+        )
+    working = Employee.objects.filter(
+        pk=request.employee_id,
+        legal_entity_id=request.legal_entity_id,
+        status=Employee.Status.APPROVED,
+        is_active=True,
+    )
+    if not working.exists():
+        raise _error(
+            "employee_id",
+            _("The doctor of the request no longer works at the facility: reject the request."),
+            "request_doctor_inactive",
+        )
+    if not Division.objects.filter(pk=request.division_id, status=Division.Status.ACTIVE).exists():
+        raise _error(
+            "division_id",
+            _("The place of service of the request no longer works: reject the request."),
+            "request_division_inactive",
+        )
 
 
 def person_key(person: dict) -> str:
@@ -364,7 +404,10 @@ def declaration_request_approve(
     if method == OTP:
         if not verification_code:
             raise _error("verification_code", _("Enter the code from the SMS."), "required")
-        _limit_checked(request)  # before the code is spent on an approval the limit refuses
+        # Everything checked before the code is spent on an approval that would be refused anyway.
+        request_still_valid(request)
+        _documents_checked(request)
+        _limit_checked(request)
         # Outside a transaction of ours: a wrong try must stay counted when the refusal is raised.
         try:
             otp.verification_complete(
@@ -380,6 +423,7 @@ def declaration_request_approve(
         )
         if locked.status != DeclarationRequest.Status.NEW:
             raise _transition_error(locked)
+        request_still_valid(locked)
         _documents_checked(locked)
         doctor_party_lock(locked.employee.party_id)
         _limit_checked(locked)
@@ -442,13 +486,17 @@ def declaration_request_reject(*, declaration_request: DeclarationRequest, actor
 
 
 def declaration_request_resend_otp(*, declaration_request: DeclarationRequest, actor):
-    """A new SMS code for a NEW request of a patient who confirms by SMS (the previous code is cancelled)."""
-    request = declaration_request
-    if request.status != DeclarationRequest.Status.NEW:
-        raise _transition_error(request)
-    if request.authentication_method_current.get("type") != OTP:
-        raise _error("authentication_method_current", _("This patient does not confirm by SMS."), "not_otp")
-    with acting_as(actor):
+    """A new SMS code for a NEW request of a patient who confirms by SMS (the previous code is cancelled),
+    under the request's lock: a request rejected meanwhile gets no code."""
+    with transaction.atomic(), acting_as(actor):
+        request = DeclarationRequest.objects.select_for_update().get(pk=declaration_request.pk)
+        if request.status != DeclarationRequest.Status.NEW:
+            raise _transition_error(request)
+        if request.authentication_method_current.get("type") != OTP:
+            raise _error(
+                "authentication_method_current", _("This patient does not confirm by SMS."), "not_otp"
+            )
+        request_still_valid(request)
         return otp.verification_start(
             phone_number=request.authentication_method_current["number"], declaration_request=request
         )
@@ -482,7 +530,9 @@ def declaration_requests_expire() -> int:
     """NEW and APPROVED requests past `expires_at` → EXPIRED, their patient data and form wiped (§4.4),
     their scans deleted; each with a version. Returns how many (the hourly beat job)."""
     with transaction.atomic():
-        due = DeclarationRequest.objects.select_for_update().filter(
+        # The requests' rows only (not the doctors' they are read with): a dismissal locks the doctor's row
+        # and then the doctor's requests, so holding both here in another order could deadlock with it.
+        due = DeclarationRequest.objects.select_for_update(of=("self",)).filter(
             status__in=DeclarationRequest.PENDING, expires_at__lte=timezone.now()
         )
         rows = list(due.values_list("pk", "status", "employee__party_id"))

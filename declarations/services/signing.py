@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from ehealth_portal.history import acting_as, update_recorded
 from registry.models import Employee
 from registry.services.signing import same_json, signed_document_verify, signer_is
+from registry.services.staff import errors_under
 
 from ..models import Declaration, DeclarationRequest, Person
 from ..payloads import OFFLINE
@@ -29,6 +30,7 @@ from .requests import (
     _transition_error,
     declaration_request_signable_bytes,
     person_registered,
+    request_still_valid,
 )
 
 SIGNED_FIELD = "signed_declaration_request"  # the API's field of the envelope: signature problems go there
@@ -69,6 +71,7 @@ def declaration_request_sign(
         locked = DeclarationRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status != DeclarationRequest.Status.APPROVED:
             raise _transition_error(locked, "invalid_status")
+        request_still_valid(locked)
         if not same_json(document.content, declaration_request_signable_bytes(locked)):
             raise _error(SIGNED_FIELD, SIGNED_CONTENT_DIFFERS, "signed_content_differs")
         person = _person_saved(locked, actor)
@@ -137,18 +140,7 @@ def _person_saved(request: DeclarationRequest, actor) -> Person:
             return person_create(actor=actor, data=data)
         return person_update(person=existing, actor=actor, data=data)
     except ValidationError as error:
-        raise _prefixed(error, "person") from None
-
-
-def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return ValidationError({prefix: error.error_list})
-    return ValidationError(
-        {
-            (prefix if key == NON_FIELD_ERRORS else f"{prefix}.{key}"): items
-            for key, items in error.error_dict.items()
-        }
-    )
+        raise errors_under(error, "person") from None
 
 
 def _current_declarations_terminate(person: Person, actor) -> list:

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -23,6 +23,7 @@ from registry import permissions
 from registry.models import Employee
 from registry.views.access import cabinet_facility
 
+from ..forms.errors import add_service_errors
 from ..models import Declaration
 from ..selectors.declarations import declaration_get, declaration_list
 from ..services.declarations import (
@@ -134,8 +135,9 @@ def declaration_terminate_view(request, declaration_id):
         try:
             declaration_terminate(declaration=declaration, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            if not _errors_to_form(form, error):  # the declaration's status: no form to correct
-                messages.error(request, " ".join(error.messages))
+            others = add_service_errors(form, error, {name: name for name in form.fields})
+            if others:  # the declaration's status: no form to correct
+                messages.error(request, " ".join(others))
                 return redirect("declarations:declaration-detail", declaration_id=declaration.pk)
         else:
             messages.success(
@@ -148,6 +150,7 @@ def declaration_terminate_view(request, declaration_id):
 
 def _detail(request, legal_entity, declaration: Declaration, form: TerminateForm):
     scopes = permissions.scopes_of(request.user, legal_entity)
+    request_id = declaration.declaration_request_id
     return render(
         request,
         "declarations/declarations/detail.html",
@@ -155,33 +158,14 @@ def _detail(request, legal_entity, declaration: Declaration, form: TerminateForm
             "legal_entity": legal_entity,
             "declaration": declaration,
             "reason_text": declaration_reason_text(declaration.reason) if declaration.reason else "",
-            "patient_url": _url_or_none("declarations:patient-detail", declaration.person_id),
-            "request_url": _url_or_none("declarations:request-detail", declaration.declaration_request_id),
-            "form_url": _url_or_none("declarations:request-form", declaration.declaration_request_id),
-            "pdf_url": _url_or_none("declarations:request-form-pdf", declaration.declaration_request_id),
+            "patient_url": reverse("declarations:patient-detail", args=[declaration.person_id]),
+            "request_url": reverse("declarations:request-detail", args=[request_id]),
+            "form_url": reverse("declarations:request-form", args=[request_id]),
+            "pdf_url": reverse("declarations:request-form-pdf", args=[request_id]),
             "can_terminate": "declaration:terminate" in scopes and declaration.status in Declaration.CURRENT,
             "form": form,
         },
     )
-
-
-def _errors_to_form(form: forms.Form, error: ValidationError) -> bool:
-    """A service's errors at the form's fields ("reason", "reason_description"); False when they are
-    about something the form cannot change (the declaration's status)."""
-    paths = getattr(error, "error_dict", {})
-    if not paths or any(field not in form.fields for field in paths):
-        return False
-    for field, errors in paths.items():
-        form.add_error(field, errors)
-    return True
-
-
-def _url_or_none(name: str, *args) -> str | None:
-    """A page of another flow, when it exists (its URL names are written by its own module)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 # --- The cabinet's section ------------------------------------------------------------------------
@@ -195,12 +179,12 @@ def cabinet_section(request, legal_entity, scopes) -> dict | None:
     if not scopes & {"person:read", "declaration_request:read", "declaration:read"}:
         return None
     links = [
-        (_url_or_none("declarations:patient-search"), _("Find a patient"), "person:read"),
-        (_url_or_none("declarations:patient-new"), _("Register a patient"), "person:write"),
-        (_url_or_none("declarations:request-list"), _("Declaration requests"), "declaration_request:read"),
-        (reverse("declarations:declaration-list"), _("Declarations"), "declaration:read"),
+        ("declarations:patient-search", _("Find a patient"), "person:read"),
+        ("declarations:patient-new", _("Register a patient"), "person:write"),
+        ("declarations:request-list", _("Declaration requests"), "declaration_request:read"),
+        ("declarations:declaration-list", _("Declarations"), "declaration:read"),
     ]
-    context = {"links": [(url, text) for url, text, scope in links if url and scope in scopes]}
+    context = {"links": [(reverse(name), text) for name, text, scope in links if scope in scopes]}
     doctor = (
         Employee.objects.filter(
             legal_entity=legal_entity,

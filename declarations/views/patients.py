@@ -8,46 +8,53 @@ eHealth's MPI: a patient is reached only through the exact search (or a request'
 The secret word shows on the patient's page only to a facility the patient has chosen or is choosing
 (`selectors.patients.person_secret_visible`); the forms never show it.
 
+The search is a POST (with CSRF) answered on the same page: what identifies a patient — the RNOKPP, a
+document or phone number, and the names with the birth date carried over to the registration form (kept
+in the session) — never stands in a URL, where access logs and the header's language form would keep it.
+
 Writes → `services.patients.person_create` / `person_update`; their refusals show at the fields
 (`PatientForm.add_payload_error`).
 """
-
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from registry import permissions
 from registry.views.access import cabinet_facility
 
+from ..forms.errors import add_service_errors
 from ..forms.patients import PatientForm, PatientSearchForm
 from ..selectors.patients import person_changeable, person_get, person_search, person_secret_visible
 from ..services.patients import person_confidant_secrets, person_create, person_payload, person_update
 
-# What the search page may carry over to the registration form (never an identifier: they stay typed).
+# What the search carries over to the registration form (never an identifier: they stay typed), kept in
+# the session and read by the registration page opened from the search's results (`?from=search`).
 _CARRIED_OVER = ("last_name", "first_name", "birth_date")
+SESSION_CARRIED = "declarations:patient-search"
+FROM_SEARCH = "search"
 
 
 @never_cache
 @login_required
 def patient_search(request):
+    """GET: the empty search; POST: the search and its results."""
     legal_entity = cabinet_facility(request, "person:read")
     scopes = permissions.scopes_of(request.user, legal_entity)
-    # Bound once something is searched for (not by `?facility=` alone, which only chooses the facility).
-    asked = any(name in request.GET for name in PatientSearchForm.base_fields)
-    form = PatientSearchForm(request.GET if asked else None)
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
     people = None
     if form.is_valid():
         try:
             people = person_search(**form.criteria())
         except ValidationError as error:
-            form.add_error(None, error.error_dict.get(NON_FIELD_ERRORS, error.messages))
-    carried = {name: request.GET[name] for name in _CARRIED_OVER if request.GET.get(name)}
+            add_service_errors(form, error, {NON_FIELD_ERRORS: None})
+        request.session[SESSION_CARRIED] = {
+            name: str(form.cleaned_data[name]) for name in _CARRIED_OVER if form.cleaned_data.get(name)
+        }
     return render(
         request,
         "declarations/patients/search.html",
@@ -56,8 +63,8 @@ def patient_search(request):
             "form": form,
             "people": people,
             "can_register": "person:write" in scopes,
-            "register_query": urlencode(carried),
-            "request_new_url": _url_or_none("declarations:request-new")
+            "from_search": FROM_SEARCH,
+            "request_new_url": reverse("declarations:request-new")
             if "declaration_request:write" in scopes
             else None,
         },
@@ -68,14 +75,15 @@ def patient_search(request):
 @login_required
 def patient_new(request):
     legal_entity = cabinet_facility(request, "person:write")
-    initial = {name: request.GET[name] for name in _CARRIED_OVER if request.GET.get(name)}
-    form = PatientForm(request.POST if request.method == "POST" else None, initial=initial)
+    carried = request.session.get(SESSION_CARRIED) if request.GET.get("from") == FROM_SEARCH else None
+    form = PatientForm(request.POST if request.method == "POST" else None, initial=carried or {})
     if request.method == "POST" and form.is_valid():
         try:
             person = person_create(actor=request.user, data=form.person_data())
         except ValidationError as error:
             _service_errors(form, error)
         else:
+            request.session.pop(SESSION_CARRIED, None)
             messages.success(request, _("The patient is registered."))
             return redirect("declarations:patient-detail", person_id=person.pk)
     return render(
@@ -102,7 +110,7 @@ def patient_detail(request, person_id):
             "confidant_secrets": person_confidant_secrets(person) if secret_visible else {},
             "can_edit": "person:write" in scopes
             and person_changeable(person=person, legal_entity=legal_entity),
-            "request_new_url": _url_or_none("declarations:request-new")
+            "request_new_url": reverse("declarations:request-new")
             if "declaration_request:write" in scopes
             else None,
         },
@@ -157,14 +165,6 @@ def _service_errors(form: PatientForm, error: ValidationError) -> None:
                 form.add_error(None, item)
             else:
                 form.add_payload_error(f"person.{payload_path}", item)
-
-
-def _url_or_none(name: str) -> str | None:
-    """A page of another flow, if it exists yet (the request pages are that flow's)."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
 
 
 # Included by declarations/urls.py (the patients' flow).

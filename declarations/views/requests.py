@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -34,13 +34,13 @@ from registry.selectors import dictionary_value_label
 from registry.views.access import cabinet_facility
 
 from .. import selectors, services
+from ..forms.errors import add_service_errors
 from ..forms.requests import (
     DeclarationRequestCreateForm,
     DeclarationSignForm,
     DocumentUploadForm,
     RequestFilterForm,
     VerificationCodeForm,
-    add_service_errors,
 )
 from ..models import DeclarationRequest, Person
 from ..pdf import declaration_form_pdf
@@ -111,13 +111,8 @@ def _created_message(declaration_request: DeclarationRequest) -> str:
 
 
 def _patient_url(name: str, person: Person | None) -> str:
-    """A page of the patients' flow, if it exists (it is that flow's)."""
-    if person is None:
-        return ""
-    try:
-        return reverse(name, kwargs={"person_id": person.pk})
-    except NoReverseMatch:
-        return ""
+    """The patient's page (none before a request made through the API is signed: not registered yet)."""
+    return reverse(name, kwargs={"person_id": person.pk}) if person is not None else ""
 
 
 # --- List and detail -------------------------------------------------------------------------------
@@ -184,12 +179,12 @@ def _detail_page(request, legal_entity, declaration_request, **forms):
     if is_new and method == OTP and APPROVE in scopes:
         context["code_form"] = forms.get("code_form") or VerificationCodeForm()
         context["can_resend"] = WRITE in scopes
-    if is_new and method == OFFLINE:
+    if is_new and declaration_request.documents:  # OFFLINE, or a patient without an RNOKPP (any method)
         documents = _documents(declaration_request, upload_form=forms.get("upload_form"))
         context["documents"] = documents
         context["can_upload"] = WRITE in scopes
         context["all_uploaded"] = all(item["upload"] is not None for item in documents)
-        context["can_approve_offline"] = APPROVE in scopes
+        context["can_approve_offline"] = method == OFFLINE and APPROVE in scopes
     if is_new and method not in (OTP, OFFLINE):
         context["can_approve_plain"] = APPROVE in scopes
     context["can_reject"] = declaration_request.status in DeclarationRequest.PENDING and REJECT in scopes
@@ -206,12 +201,9 @@ def _masked_phone(number) -> str:
 def _declaration_url(declaration_request: DeclarationRequest) -> str:
     if declaration_request.status != DeclarationRequest.Status.SIGNED:
         return ""
-    try:
-        return reverse(
-            "declarations:declaration-detail", kwargs={"declaration_id": declaration_request.declaration_id}
-        )
-    except NoReverseMatch:  # the declarations' pages are another flow's
-        return ""
+    return reverse(
+        "declarations:declaration-detail", kwargs={"declaration_id": declaration_request.declaration_id}
+    )
 
 
 def _documents(declaration_request: DeclarationRequest, *, upload_form=None) -> list[dict]:

@@ -21,6 +21,7 @@ choosing A (their SMS phone decides who confirms the patient's declarations).
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -174,13 +175,20 @@ def endpoint(phrase, method, name, who, scope, *, args=None, query=None, **optio
     return Action(phrase, method, build, who, scope, api=True, foreign=foreign, **options)
 
 
-def search_query(world: World) -> str:
+def search_form(world: World) -> dict:
     """The exact search for the NEW request's patient: names, birth date and RNOKPP."""
     patient = world.patients["new"]
-    return (
-        f"last_name={patient.last_name}&first_name={patient.first_name}"
-        f"&birth_date={patient.birth_date.isoformat()}&tax_id={patient.tax_id}"
-    )
+    return {
+        "last_name": patient.last_name,
+        "first_name": patient.first_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "tax_id": patient.tax_id,
+    }
+
+
+def search_query(world: World) -> str:
+    """The same search as eHealth's GET /api/persons asks it."""
+    return urlencode(search_form(world))
 
 
 def for_the_patient(world: World) -> str:
@@ -207,8 +215,9 @@ APPROVED_REQUEST = "approved"
 
 # fmt: off
 PAGES = [
-    page("search the patient register from A", "get", "declarations:patient-search", READERS, "person:read",
-         query=lambda world: "&" + search_query(world)),
+    page("open the patient search of A", "get", "declarations:patient-search", READERS, "person:read"),
+    page("search the patient register from A", "post", "declarations:patient-search", READERS, "person:read",
+         body=search_form),
     page("open the patient registration of A", "get", "declarations:patient-new", KEEPERS, "person:write"),
     page("register a patient at A", "post", "declarations:patient-new", KEEPERS, "person:write",
          body=lambda world: patient_form(), **WRITE),

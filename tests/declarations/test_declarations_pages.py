@@ -51,6 +51,18 @@ def numbers(response) -> list[str]:
 # --- The list ---------------------------------------------------------------------------------------
 
 
+def test_the_pages_of_a_filtered_list_keep_its_filters(receptionist, clinic, monkeypatch):
+    monkeypatch.setattr("declarations.views.declarations.DECLARATIONS_PER_PAGE", 2)
+    for _ in range(3):
+        declaration_make(clinic)
+    html = receptionist.get(LIST, {"status": "active"}).content.decode()
+    assert 'href="?status=active&amp;page=2" rel="next"' in html
+    second = receptionist.get(LIST, {"status": "active", "page": 2})
+    assert (
+        len(numbers(second)) == 1 and 'href="?status=active&amp;page=1" rel="prev"' in second.content.decode()
+    )
+
+
 def test_the_list_shows_the_facilitys_declarations_newest_first(receptionist, clinic, other_clinic):
     older = declaration_make(clinic)
     newer = declaration_make(clinic, employee=clinic.therapist)

@@ -211,12 +211,14 @@ def test_a_registered_patient_is_refused_at_the_rnokpp(receptionist, patient):
     assert Person.objects.count() == 1
 
 
-def test_the_search_carries_names_over_to_the_registration_form(receptionist):
-    response = receptionist.get(
-        NEW, {"last_name": "Іваненко", "first_name": "Петро", "birth_date": "1990-04-12"}
-    )
-    form = response.context["form"]
+def test_the_search_carries_names_over_to_the_registration_form_outside_the_url(receptionist):
+    page = search(receptionist, phone_number="+380670000000").content.decode()
+    assert f'href="{NEW}?from=search"' in page and "last_name=" not in page
+
+    form = receptionist.get(NEW, {"from": "search"}).context["form"]
     assert form["last_name"].value() == "Іваненко" and form["birth_date"].value() == "1990-04-12"
+    assert form["tax_id"].value() in (None, "")  # identifiers stay typed
+    assert receptionist.get(NEW).context["form"]["last_name"].value() is None  # not from the search
 
 
 # --- The search ---------------------------------------------------------------------------------------
@@ -224,7 +226,7 @@ def test_the_search_carries_names_over_to_the_registration_form(receptionist):
 
 def search(client, **criteria):
     query = {"last_name": "Іваненко", "first_name": "Петро", "birth_date": "1990-04-12", **criteria}
-    return client.get(SEARCH, query)
+    return client.post(SEARCH, query)
 
 
 def test_the_search_finds_the_patient_exactly_and_offers_to_choose_them(receptionist, patient):
@@ -265,6 +267,28 @@ def test_a_search_without_an_identifier_is_refused_and_nothing_is_listed(recepti
     ]
     assert "Іваненко Петро" not in response.content.decode()
     assert receptionist.get(SEARCH).context["people"] is None  # no browsing before a search
+
+
+def test_identifiers_never_stand_in_a_url(clinic, receptionist, patient):
+    """The search is a POST: its identifiers reach neither the access log nor the header's language form
+    (which echoes the URL); identifiers put in a URL are not searched for."""
+    html = search(receptionist, tax_id=patient.tax_id, phone_number=patient.authentication_phone).content
+    form = html.decode().split('id="results-title"')[0]
+    assert 'method="post"' in form and "csrfmiddlewaretoken" in form
+    assert f'name="next" type="hidden" value="{SEARCH}"' in html.decode()
+
+    query = {
+        "last_name": "Іваненко",
+        "first_name": "Петро",
+        "birth_date": "1990-04-12",
+        "tax_id": patient.tax_id,
+    }
+    response = receptionist.get(SEARCH, query)
+    assert response.context["people"] is None and not response.context["form"].is_bound
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(clinic.receptionist)
+    assert strict.post(SEARCH, query).status_code == 403
 
 
 # --- The patient's page and the secret word -----------------------------------------------------------

@@ -5,7 +5,9 @@ echo only what the caller searched by (never the secret word, addresses or other
 import datetime
 
 import pytest
+from django.test import Client
 
+from declarations.apis.persons import PersonSearchThrottle
 from declarations.selectors.patients import PERSON_SEARCH_LIMIT
 from tests.declaration_data import PATIENT_PHONE, child
 from tests.declaration_data import person as person_data
@@ -163,3 +165,35 @@ def test_another_facility_named_by_the_caller_is_403(client, clinic, other_clini
 
 def test_anonymous_callers_are_refused(client, patient):
     assert client.get(URL, {**NAMES, "tax_id": patient.tax_id}).status_code == 401
+
+
+def test_searches_are_throttled_per_caller(receptionist, clinic, patient, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "person_search": "2/hour",
+        },
+    }
+    for _ in range(2):
+        assert receptionist.get(URL, {**NAMES, "tax_id": patient.tax_id}).status_code == 200
+    refused = receptionist.get(URL, {**NAMES, "tax_id": patient.tax_id})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["type"] == "too_many_requests" and int(refused["Retry-After"]) > 0
+    # Another caller has searches of their own.
+    other = Client()
+    other.force_login(clinic.head)
+    assert other.get(URL, {**NAMES, "tax_id": patient.tax_id}).status_code == 200
+
+
+def test_without_a_rate_in_the_settings_searches_have_one_of_their_own(receptionist, patient, settings):
+    rates = {
+        name: rate
+        for name, rate in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].items()
+        if name != "person_search"
+    }
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    assert PersonSearchThrottle.default_rate == "120/hour"
+    for _ in range(120):
+        assert receptionist.get(URL, {**NAMES, "tax_id": patient.tax_id}).status_code == 200
+    assert receptionist.get(URL, {**NAMES, "tax_id": patient.tax_id}).status_code == 429

@@ -49,7 +49,7 @@ def example(name: str = "declaration_request.json") -> dict:
 
 def uk(message) -> str:
     with translation.override("uk"):
-        return str(message)
+        return translation.gettext(str(message))
 
 
 def api(user) -> Client:
@@ -622,6 +622,29 @@ def test_an_expired_requests_data_is_gone(new_request, front_desk):
         "channel": "CABINET",
         "declaration_number": new_request.declaration_number,
     }
+
+
+def test_a_request_past_its_term_or_of_a_closed_place_is_a_conflict(clinic, new_request, front_desk):
+    from registry.services.divisions import division_deactivate
+
+    code = sms_code(PATIENT_PHONE)
+    DeclarationRequest.objects.filter(pk=new_request.pk).update(expires_at=timezone.now())
+    before = state()
+
+    assert error(patch(front_desk, url(new_request, "approve"), {"verification_code": code}), 409)
+    assert error(front_desk.post(url(new_request, "resend_otp")), 409)
+    assert state() == before
+
+    DeclarationRequest.objects.filter(pk=new_request.pk).update(
+        expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    division_deactivate(division=clinic.division, actor=clinic.head)
+    refusal = error(patch(front_desk, url(new_request, "approve"), {"verification_code": code}), 409)
+    assert refusal["message"] == uk(
+        "The place of service of the request no longer works: reject the request."
+    )
+    assert Verification.objects.filter(status=Verification.Status.NEW).count() == 1  # the code not spent
+    assert patch(front_desk, url(new_request, "reject")).status_code == 200
 
 
 def test_reading_needs_a_right_in_a_facility(new_request):

@@ -281,6 +281,13 @@ def test_finished_messages_lose_their_code_only_after_the_retention_period(setti
     assert otp.sms_bodies_redact() == 0  # idempotent
 
 
+def test_the_purge_goes_through_every_batch(settings):
+    settings.SMS_BODY_RETENTION_HOURS = 1
+    messages = [_aged(61, status=SmsMessage.Status.SENT) for _ in range(5)]
+    assert otp.sms_bodies_redact(batch_size=2) == 5
+    assert all(stored(sms).body.endswith("[redacted]") for sms in messages)
+
+
 def test_retries_come_within_a_codes_validity():
     assert sms_send_task.autoretry_for == (OSError,)
     assert sms_send_task.max_retries == otp.MAX_SMS_ATTEMPTS - 1
