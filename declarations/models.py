@@ -395,9 +395,16 @@ class Declaration(models.Model):
         verbose_name = _("declaration")
         verbose_name_plural = _("declarations")
         indexes = [
-            # The doctor's count against the limit and their list, newest first.
-            models.Index(fields=["employee", "status", "-created_at"], name="declaration_employee_idx"),
-            models.Index(fields=["legal_entity", "status", "-created_at"], name="declaration_list_idx"),
+            # The doctor's count against the limit (the first two columns) and their lists, newest first,
+            # by status or all; the facility's lists likewise. The lists order by (-created_at, -id).
+            models.Index(
+                fields=["employee", "status", "-created_at", "-id"], name="declaration_employee_idx"
+            ),
+            models.Index(fields=["employee", "-created_at", "-id"], name="declaration_doctor_newest_idx"),
+            models.Index(
+                fields=["legal_entity", "status", "-created_at", "-id"], name="declaration_list_idx"
+            ),
+            models.Index(fields=["legal_entity", "-created_at", "-id"], name="declaration_newest_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
