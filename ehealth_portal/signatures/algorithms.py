@@ -1,22 +1,26 @@
 """Digest and public-key signature algorithms, looked up by OID.
 
-The CMS and certificate code never names an algorithm: it asks this registry. A DSTU 4145 backend
-(e.g. UAPKI through ctypes) adds itself with `register_digest`, `register_key_type` and
-`register_signature_algorithm` for its OIDs, and no caller changes.
+The CMS and certificate code never names an algorithm: it asks this registry. RSA and ECDSA come
+from `cryptography`; DSTU 4145-2002 with GOST 34.311-95 (Ukrainian qualified signatures) from the
+project's own `dstu4145` and `gost34311`. Another backend adds itself with `register_digest`,
+`register_key_type` and `register_signature_algorithm` for its OIDs, and no caller changes.
 """
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from asn1crypto import algos
+from asn1crypto import algos, core
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from . import dstu4145
 from .errors import SignatureError
+from .gost34311 import gost34311
 
 RSA_MIN_BITS = 2048
 EC_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
@@ -24,13 +28,15 @@ EC_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 OID_RSA = "1.2.840.113549.1.1.1"
 OID_RSA_PSS = "1.2.840.113549.1.1.10"
 OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
+OID_DSTU4145 = dstu4145.OID_DSTU4145_LE  # key and signature: DSTU 4145-2002, little-endian encodings
+OID_GOST34311 = "1.2.804.2.1.1.1.1.2.1"
 
 
 @dataclass(frozen=True, slots=True)
 class Digest:
     name: str
-    new: Callable[..., Any]  # hashlib constructor
-    hash: hashes.HashAlgorithm  # the same hash for cryptography's verify()
+    new: Callable[..., Any]  # hashlib-like constructor
+    hash: hashes.HashAlgorithm | None = None  # the same hash for cryptography's verify(), if it has one
 
 
 # A signature verifier: (public key, signature, signed bytes, algorithm parameters DER or None,
@@ -125,7 +131,10 @@ def _load_spki(spki: bytes) -> Any:
 def _hash_of(digest_oid: str | None) -> hashes.HashAlgorithm:
     if digest_oid is None:
         raise SignatureError("unsupported_algorithm", "no digest algorithm for the signature")
-    return digest_get(digest_oid).hash
+    digest = digest_get(digest_oid)
+    if digest.hash is None:
+        raise SignatureError("unsupported_algorithm", f"digest {digest.name} with an RSA or EC key")
+    return digest.hash
 
 
 def _checked(verify: Callable[..., None], *args: Any) -> bool:
@@ -209,3 +218,37 @@ register_signature_algorithm(OID_EC_PUBLIC_KEY, _ecdsa(None), _EC_KEYS)  # hash 
 register_signature_algorithm("1.2.840.10045.4.3.2", _ecdsa(SHA256), _EC_KEYS)
 register_signature_algorithm("1.2.840.10045.4.3.3", _ecdsa(SHA384), _EC_KEYS)
 register_signature_algorithm("1.2.840.10045.4.3.4", _ecdsa(SHA512), _EC_KEYS)
+
+
+# --- DSTU 4145-2002 with GOST 34.311-95 ------------------------------------------------------------------------
+
+
+def _load_dstu4145(spki: bytes) -> dstu4145.PublicKey:
+    try:
+        return dstu4145.public_key_from_spki(spki)
+    except dstu4145.UnsupportedKey as error:
+        raise SignatureError("unsupported_algorithm", f"DSTU 4145 key: {error}") from None
+    except ValueError as error:
+        raise SignatureError("invalid_certificate", f"DSTU 4145 key: {error}") from None
+
+
+def _dstu4145(
+    key: Any, signature: bytes, data: bytes, parameters: bytes | None, digest_oid: str | None
+) -> bool:
+    """GOST 34.311 of the data with the key's S-box, then the DSTU check of r‖s.
+
+    CMS carries r‖s as the SignerInfo's OCTET STRING; certificates and CRLs wrap it in a DER OCTET
+    STRING inside their BIT STRING. Both readings are tried (a wrong length fails at once).
+    """
+    if digest_oid not in (None, OID_GOST34311):
+        raise SignatureError("unsupported_algorithm", f"DSTU 4145 with digest {digest_oid}")
+    digest = dstu4145.gost34311_digest(data, key.sbox)
+    values = [signature]
+    with contextlib.suppress(ValueError, TypeError):
+        values.insert(0, core.OctetString.load(signature, strict=True).native)
+    return any(key.verify_digest(digest, value) for value in values)
+
+
+register_digest(OID_GOST34311, Digest("gost34311", gost34311))
+register_key_type(OID_DSTU4145, _load_dstu4145)
+register_signature_algorithm(OID_DSTU4145, _dstu4145, {OID_DSTU4145})
