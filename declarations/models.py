@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from ehealth_portal import encryption
@@ -327,11 +328,15 @@ class Declaration(models.Model):
     patient: signing a new one terminates the others in the same transaction (and a constraint holds it)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
-        PENDING_VERIFICATION = "pending_verification", _("waiting for verification")
-        TERMINATED = "terminated", _("terminated")
-        CLOSED = "closed", _("closed")
-        REJECTED = "rejected", _("rejected")
+        # "a declaration is …": Ukrainian agrees with декларація (feminine), not with the other statuses.
+        ACTIVE = "active", pgettext_lazy("declaration", "active")
+        PENDING_VERIFICATION = (
+            "pending_verification",
+            pgettext_lazy("declaration", "waiting for verification"),
+        )
+        TERMINATED = "terminated", pgettext_lazy("declaration", "terminated")
+        CLOSED = "closed", pgettext_lazy("declaration", "closed")
+        REJECTED = "rejected", pgettext_lazy("declaration", "rejected")
 
     CURRENT = (Status.ACTIVE, Status.PENDING_VERIFICATION)
 
