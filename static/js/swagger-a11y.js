@@ -36,6 +36,10 @@
     root.querySelectorAll("textarea.body-param__text").forEach(function (field) {
       name(field, "Request body");
     });
+    // A binary request body (a patient's scan) is a bare file input.
+    root.querySelectorAll(".opblock-body input[type=file]").forEach(function (field) {
+      name(field, "Request body file");
+    });
     // Examples and answers scroll within a fixed height: the keyboard must reach them to scroll.
     root.querySelectorAll(".highlight-code > .microlight:not([tabindex])").forEach(function (block) {
       block.setAttribute("tabindex", "0");

@@ -14,15 +14,19 @@ from django.urls import reverse
 
 from declarations import services
 from declarations.models import Declaration, DeclarationRequest
-from tests.browser import conftest as browser_fixtures
+from tests.declarations import conftest as declaration_fixtures
 from tests.declarations.conftest import doctor_credential
 from tests.declarations.test_request_pages import sms_code
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM in the test thread beside Playwright's loop
 
-# The browser tests' chromium and page on the live server.
-browser = browser_fixtures.browser
-page = browser_fixtures.page
+# The declarations' fixtures (the browser and its page are this directory's).
+reference_data = declaration_fixtures.reference_data
+clinic = declaration_fixtures.clinic
+patient = declaration_fixtures.patient
+doctor_key = declaration_fixtures.doctor_key
+pki = declaration_fixtures.pki
+_registration_pki = declaration_fixtures._registration_pki
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
