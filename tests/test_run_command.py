@@ -18,9 +18,10 @@ import pytest
 
 from tests.conftest import ROOT, missing_in_ci, wait_for
 
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/stat").exists(), reason="reads the process tree in /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree in /proc"),
+    pytest.mark.worker,  # run.py starts a Celery worker on the broker: never beside another test's worker
+]
 
 # run.py's serve path as `python3 run.py` reaches it after the setup (which these tests do themselves).
 SERVE = "import sys, run; sys.exit(run.serve(run.portal_env()))"
