@@ -369,6 +369,11 @@ SPECTACULAR_SETTINGS = {
 # under var/pki for development; production points these at the qualified trust list.
 SIGNATURE_CA_BUNDLE = env.path("SIGNATURE_CA_BUNDLE", default=VAR_DIR / "pki" / "trust-bundle.pem")
 SIGNATURE_CRLS = env.path("SIGNATURE_CRLS", default=VAR_DIR / "pki" / "crls")
+# soft: a CA without a current CRL is accepted (development); hard: refused, "revocation_unknown" (production,
+# docs/security.md).
+SIGNATURE_REVOCATION = env.str("SIGNATURE_REVOCATION", default="soft")
+if SIGNATURE_REVOCATION not in ("soft", "hard"):
+    raise ImproperlyConfigured(f"SIGNATURE_REVOCATION must be soft or hard, not {SIGNATURE_REVOCATION!r}.")
 SIGNATURE_BACKENDS = env.list("SIGNATURE_BACKENDS", default=["cms"])
 _unknown_backends = set(SIGNATURE_BACKENDS) - {"cms"}
 if _unknown_backends:

@@ -2,6 +2,8 @@
 
 asn1crypto (not cryptography) parses them because it also reads DSTU 4145 certificates and the
 subjectDirectoryAttributes extension that carries the DRFO/EDRPOU of Ukrainian qualified certificates.
+It cannot read a DSTU 4145 SubjectPublicKeyInfo (its key OID is unknown to its schemas), so the SPKI
+is taken raw with `der` for every certificate; the algorithm registry interprets it.
 Parsing is a pure function of the DER bytes, so the result is cached.
 """
 
@@ -12,6 +14,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from asn1crypto import core, x509
+
+from . import der as raw
 
 OID_SDA = "2.5.29.9"
 OID_SDA_DRFO = "1.2.804.2.1.1.1.11.1.4.1.1"
@@ -127,8 +131,8 @@ def _parse(der: bytes) -> Certificate:
     if tbs["signature"].dump() != outer_algorithm.dump():
         raise ValueError("inner and outer signature algorithms differ")
     validity = tbs["validity"]
-    spki = tbs["subject_public_key_info"]
-    extensions, critical = _extensions(tbs)
+    key_algorithm, spki = _spki_raw(der)
+    extensions, critical = _extensions(der)
     subject = tbs["subject"]
     key_usage = extensions.get("2.5.29.15")
     basic = extensions.get("2.5.29.19")
@@ -147,38 +151,82 @@ def _parse(der: bytes) -> Certificate:
         issuer_text=name_text(tbs["issuer"]),
         not_before=validity["not_before"].native,
         not_after=validity["not_after"].native,
-        key_algorithm=spki["algorithm"]["algorithm"].dotted,
-        spki=spki.dump(),
+        key_algorithm=key_algorithm,
+        spki=spki,
         tbs=tbs.dump(),
         signature_algorithm=outer_algorithm["algorithm"].dotted,
         signature_parameters=algorithm_parameters(outer_algorithm),
         signature=cert["signature_value"].native,
         subject_key_id=ski.native if ski is not None else None,
-        authority_key_id=aki["key_identifier"].native if aki is not None else None,
+        authority_key_id=_authority_key_id(aki),
         is_ca=bool(basic is not None and basic["ca"].native),
         path_length=basic["path_len_constraint"].native if basic is not None else None,
         key_usage=frozenset(key_usage.native) if key_usage is not None else None,
         unhandled_critical=tuple(sorted(critical - HANDLED_CRITICAL)),
-        identity=_identity(subject, sda.contents if sda is not None else None, eku),
+        identity=_identity(subject, sda.native if sda is not None else None, eku),
     )
 
 
-def _extensions(tbs: x509.TbsCertificate) -> tuple[dict[str, core.Asn1Value], set[str]]:
-    """Parsed extensions this module reads (raw octet strings for the others) and the critical OIDs."""
+def _spki_raw(der: bytes) -> tuple[str, bytes]:
+    """(key algorithm OID, SubjectPublicKeyInfo DER) read without asn1crypto's key schemas."""
+    tbs = raw.sequence(raw.sequence(raw.element(der), 3)[0], 6)
+    spki = tbs[6 if tbs[0].class_ == raw.CONTEXT and tbs[0].tag == 0 else 5]
+    key_oid, _parameters = raw.algorithm(raw.sequence(spki, 2)[0])
+    return key_oid, spki.encoded
+
+
+def _authority_key_id(aki: core.Asn1Value | None) -> bytes | None:
+    """RFC 5280's SEQUENCE { [0] keyIdentifier }; some DSTU tools write a bare OCTET STRING instead."""
+    if aki is None:
+        return None
+    if isinstance(aki, core.OctetString):
+        return aki.native
+    return aki["key_identifier"].native
+
+
+def _extensions(der: bytes) -> tuple[dict[str, core.Asn1Value], set[str]]:
+    """Parsed extensions this module reads (raw octet strings for the others) and the critical OIDs.
+
+    Read with `der`: asn1crypto parses every known extension's value as soon as the extension is
+    touched, so one nonconforming value (a DSTU tool's bare-OCTET-STRING authorityKeyIdentifier)
+    would make the whole certificate unreadable.
+    """
     found: dict[str, core.Asn1Value] = {}
     critical: set[str] = set()
-    extensions = tbs["extensions"]
-    if isinstance(extensions, core.Void):
+    tbs = raw.sequence(raw.sequence(raw.element(der), 3)[0], 6)
+    explicit = [item for item in tbs if item.class_ == raw.CONTEXT and item.tag == 3]
+    if not explicit:
         return found, critical
-    for extension in extensions:
-        oid = extension["extn_id"].dotted
+    (wrapper,) = raw.children(explicit[0])
+    for extension in raw.sequence(wrapper, 1):
+        parts = raw.sequence(extension, 2)
+        oid = raw.oid(parts[0])
         if oid in found:
             raise ValueError(f"duplicate extension {oid}")
-        value = extension["extn_value"]
-        found[oid] = value.parsed if oid in PARSED_EXTENSIONS else value
-        if extension["critical"].native:
+        is_critical = len(parts) == 3 and core.Boolean.load(parts[1].encoded, strict=True).native
+        value = raw.expect(parts[-1], raw.OCTET_STRING).contents
+        found[oid] = _extension_value(oid, value) if oid in PARSED_EXTENSIONS else core.OctetString(value)
+        if is_critical:
             critical.add(oid)
     return found, critical
+
+
+PARSERS: dict[str, type[core.Asn1Value]] = {
+    "2.5.29.14": core.OctetString,
+    "2.5.29.15": x509.KeyUsage,
+    "2.5.29.19": x509.BasicConstraints,
+    "2.5.29.35": x509.AuthorityKeyIdentifier,
+    "2.5.29.37": x509.ExtKeyUsageSyntax,
+}
+
+
+def _extension_value(oid: str, value: bytes) -> core.Asn1Value:
+    try:
+        return PARSERS[oid].load(value, strict=True)
+    except ValueError:
+        if oid == "2.5.29.35":  # authorityKeyIdentifier as a bare OCTET STRING (jkurwa and others)
+            return core.OctetString.load(value, strict=True)
+        raise
 
 
 def algorithm_parameters(algorithm: core.Sequence) -> bytes | None:

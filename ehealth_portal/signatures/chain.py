@@ -99,7 +99,7 @@ def chain_check(
     if leaf.key_usage is None or not leaf.key_usage & SIGNING_KEY_USAGES:
         raise SignatureError("key_usage", f"key usage {sorted(leaf.key_usage or ())}")
     for cert, issuer in zip(chain, chain[1:], strict=False):
-        if revoked(cert, issuer, crls):
+        if revoked(cert, issuer, crls, now):
             raise SignatureError("certificate_revoked", f"serial {cert.serial:X} of {cert.issuer_text}")
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from . import der
 from .algorithms import digest_get, signature_is_valid
 from .certificates import Certificate, certificate_load
-from .chain import chain_build, chain_check
+from .chain_cache import chain_cache
 from .documents import SignedDocument, Signer
 from .errors import SignatureError
 from .trust import revocation_lists, trust_anchors
@@ -73,8 +73,7 @@ class CmsBackend:
             signing_time = signer_info.signing_time
             if signing_time is not None and signing_time > now + CLOCK_SKEW:
                 raise SignatureError("signing_time_invalid", f"signing time {signing_time}")
-            chain = chain_build(cert, certificates, anchors)
-            chain_check(chain, signing_time, now, crls)
+            chain_cache.verified_chain(cert, certificates, anchors, crls, signing_time, now)
             verified.append(_signer(cert, signing_time))
         return SignedDocument(
             content=data,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -24,15 +25,21 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 
+from . import devpki_dstu as dstu
+from . import dstu4145
 from .certificates import OID_EKU_STAMP, OID_SDA, OID_SDA_DRFO, OID_SDA_EDRPOU, SubjectDirectoryAttributes
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dstu4145.PrivateKey
 
 DEFAULT_PASSWORD = "devpki"  # of the exported PKCS#12 files; development only
 ROOT_NAME = "eHealth Portal Development Root CA"
 INTERMEDIATE_NAME = "eHealth Portal Development Issuing CA"
+# A DSTU CA is named apart so that it can share the trust bundle and CRL folder with an RSA/ECDSA one.
+DSTU_ROOT_NAME = "eHealth Portal Development DSTU Root CA"
+DSTU_INTERMEDIATE_NAME = "eHealth Portal Development DSTU Issuing CA"
 DEV_ORGANIZATION = "eHealth Portal Development PKI"
-KEY_TYPES = ("rsa", "ec", "ec384")
+KEY_TYPES = ("rsa", "ec", "ec384", "dstu")
+DSTU_CURVE = "M257"  # what Ukrainian qualified CAs issue most
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 OID_ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
 
@@ -50,7 +57,9 @@ class Credential:
 
 
 def key_generate(key_type: str = "rsa") -> PrivateKey:
-    """rsa: RSA-2048; ec: P-256; ec384: P-384."""
+    """rsa: RSA-2048; ec: P-256; ec384: P-384; dstu: DSTU 4145-2002 on M257."""
+    if key_type == "dstu":
+        return dstu4145.PrivateKey.generate(dstu4145.CURVES[DSTU_CURVE])
     if key_type == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if key_type == "ec":
@@ -90,6 +99,23 @@ def ca_create(
     )
     start = not_before or _now() - dt.timedelta(days=1)
     signing_key = issuer.private_key if issuer else key
+    if dstu.is_dstu(key) or dstu.is_dstu(signing_key):
+        extensions = [
+            dstu.extension(
+                "2.5.29.19",
+                asn1_x509.BasicConstraints({"ca": True, "path_len_constraint": path_length}),
+                True,
+            ),
+            dstu.extension("2.5.29.15", asn1_x509.KeyUsage({"key_cert_sign", "crl_sign"}), True),
+            dstu.extension("2.5.29.14", core.OctetString(dstu.key_id(key))),
+        ]
+        if issuer:
+            extensions.append(dstu.extension("2.5.29.35", dstu.aki_value(issuer)))
+        certificate = dstu.certificate_build(
+            name, issuer.certificate.subject if issuer else name, key, signing_key,
+            start, start + dt.timedelta(days=days), extensions,
+        )  # fmt: skip
+        return Credential(certificate, key, (issuer.certificate, *issuer.chain) if issuer else ())
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -179,6 +205,23 @@ def certificate_issue(
         attributes.append(x509.NameAttribute(OID_ORGANIZATION_IDENTIFIER, f"NTRUA-{edrpou}"))
     start = not_before or _now() - dt.timedelta(minutes=5)
     end = not_after or start + dt.timedelta(days=days)
+    if dstu.is_dstu(key) or dstu.is_dstu(issuer.private_key):
+        usages = {"non_repudiation" if usage == "content_commitment" else usage for usage in key_usage}
+        extensions = [
+            dstu.extension("2.5.29.19", asn1_x509.BasicConstraints({"ca": False}), True),
+            dstu.extension("2.5.29.15", asn1_x509.KeyUsage(usages), True),
+            dstu.extension("2.5.29.14", core.OctetString(dstu.key_id(key))),
+            dstu.extension("2.5.29.35", dstu.aki_value(issuer)),
+        ]
+        if directory_attributes and (drfo or edrpou):
+            extensions.append(dstu.extension(OID_SDA, subject_directory_attributes(drfo, edrpou)))
+        if stamp:
+            extensions.append(dstu.extension("2.5.29.37", asn1_x509.ExtKeyUsageSyntax([OID_EKU_STAMP])))
+        subject, issuer_name = x509.Name(attributes), issuer.certificate.subject
+        certificate = dstu.certificate_build(
+            subject, issuer_name, key, issuer.private_key, start, end, extensions
+        )
+        return Credential(certificate, key, (issuer.certificate, *issuer.chain))
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name(attributes))
@@ -209,6 +252,8 @@ def crl_create(
 ) -> x509.CertificateRevocationList:
     """A CRL signed by `issuer` listing `serials` (empty is fine: "nothing revoked")."""
     now = _now()
+    if dstu.is_dstu(issuer.private_key):
+        return dstu.crl_build(issuer, serials, now, now + dt.timedelta(days=days))
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.certificate.subject)
@@ -239,6 +284,10 @@ def cms_sign(
     the chain. `attributes=False` signs the content directly (no signed attributes).
     """
     signers = [signers] if isinstance(signers, Credential) else list(signers)
+    if any(dstu.is_dstu(signer.private_key) for signer in signers):
+        if encoding != serialization.Encoding.DER or pss or hash_algorithm is not None:
+            raise ValueError("DSTU 4145 signatures: DER, GOST 34.311 only")
+        return dstu.cms_build(content, signers, detached=detached, attributes=attributes)
     builder = pkcs7.PKCS7SignatureBuilder().set_data(content)
     extra: dict[bytes, x509.Certificate] = {}
     for signer in signers:
@@ -275,14 +324,32 @@ def _write(path: Path, data: bytes, *, private: bool = False) -> None:
         raise
 
 
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read(64)
+    except OSError:
+        return b""
+
+
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def _key_pem(key: PrivateKey) -> bytes:
+    if isinstance(key, dstu4145.PrivateKey):
+        return dstu.key_pem(key)
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def _key_load(data: bytes) -> PrivateKey:
+    if dstu.is_key_pem(data):
+        return dstu.key_load(data)
+    key = serialization.load_pem_private_key(data, None)
+    assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    return key
 
 
 class DevPkiError(Exception):
@@ -317,15 +384,16 @@ class DevPki:
         """
         created = force or not self.exists()
         if created:
-            root = ca_create(ROOT_NAME, key=key_generate(key_type))
+            name = DSTU_ROOT_NAME if key_type == "dstu" else ROOT_NAME
+            root = ca_create(name, key=key_generate(key_type))
             self._credential_save("root", root)
             (self.directory / "intermediate.cert.pem").unlink(missing_ok=True)
             (self.directory / "intermediate.key.pem").unlink(missing_ok=True)
             _write(self.directory / "revoked.json", b"{}")
         if intermediate and not (self.directory / "intermediate.cert.pem").exists():
-            issuing = ca_create(
-                INTERMEDIATE_NAME, issuer=self.root(), key=key_generate(key_type), path_length=0
-            )
+            root = self.root()
+            name = DSTU_INTERMEDIATE_NAME if dstu.is_dstu(root.private_key) else INTERMEDIATE_NAME
+            issuing = ca_create(name, issuer=root, key=key_generate(key_type), path_length=0)
             self._credential_save("intermediate", issuing)
         self._bundle_write()
         self._crls_write()
@@ -348,8 +416,7 @@ class DevPki:
         if not stem.with_name(f"{stem.name}.cert.pem").exists():
             raise DevPkiError(f"{stem.name}: no such certificate in {self.directory} (run `devpki init`?)")
         certificate = x509.load_pem_x509_certificate(stem.with_name(f"{stem.name}.cert.pem").read_bytes())
-        key = serialization.load_pem_private_key(stem.with_name(f"{stem.name}.key.pem").read_bytes(), None)
-        assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+        key = _key_load(stem.with_name(f"{stem.name}.key.pem").read_bytes())
         return Credential(certificate, key, chain)
 
     def _bundle_write(self) -> None:
@@ -372,6 +439,7 @@ class DevPki:
 
     def _crls_write(self) -> None:
         revoked = self._revoked()
+        prefix = "devpki-dstu" if dstu.is_dstu(self.root().private_key) else "devpki"
         pems = []
         for stem in ("root", "intermediate"):
             if (self.directory / f"{stem}.cert.pem").exists():
@@ -382,9 +450,9 @@ class DevPki:
             _write(self.crls, b"".join(pem for _stem, pem in pems))
         else:
             for stem, pem in pems:
-                _write(self.crls / f"devpki-{stem}.crl.pem", pem)
+                _write(self.crls / f"{prefix}-{stem}.crl.pem", pem)
             if not any(stem == "intermediate" for stem, _pem in pems):
-                (self.crls / "devpki-intermediate.crl.pem").unlink(missing_ok=True)
+                (self.crls / f"{prefix}-intermediate.crl.pem").unlink(missing_ok=True)
 
     def revoke(self, name: str) -> int:
         """List NAME's certificate on its CA's CRL; returns its serial number."""
@@ -417,6 +485,8 @@ class DevPki:
         credential = certificate_issue(self.issuing_ca(), **fields)  # type: ignore[arg-type]
         _write(stem.with_name(f"{name}.key.pem"), _key_pem(credential.private_key), private=True)
         _write(stem.with_name(f"{name}.cert.pem"), _pem(credential.certificate))
+        if dstu.is_dstu(credential.private_key):
+            return credential  # PKCS#12 cannot carry a DSTU key for cryptography: the PEM key only
         p12 = pkcs12.serialize_key_and_certificates(
             name.encode(),
             credential.private_key,
@@ -441,7 +511,10 @@ class DevPki:
 
     def paths(self, name: str) -> dict[str, Path]:
         stem = self._person(name)
-        return {kind: stem.with_name(f"{name}.{kind}") for kind in ("cert.pem", "key.pem", "p12")}
+        paths = {kind: stem.with_name(f"{name}.{kind}") for kind in ("cert.pem", "key.pem", "p12")}
+        if dstu.is_key_pem(_head(paths["key.pem"])):
+            del paths["p12"]  # not written for a DSTU key (see `issue`)
+        return paths
 
 
 def devpki_init(

@@ -18,6 +18,7 @@ MESSAGES: dict[str, Promise] = {
     "certificate_expired": _("The signer's certificate has expired."),
     "certificate_not_yet_valid": _("The signer's certificate is not yet valid."),
     "certificate_revoked": _("The signer's certificate has been revoked."),
+    "revocation_unknown": _("The revocation status of the signer's certificate cannot be checked right now."),
     "key_usage": _("The signer's certificate may not be used for electronic signatures."),
     "signing_time_invalid": _("The signing time of the signature is in the future."),
 }

@@ -4,23 +4,31 @@ Cache keys are the path plus each file's (mtime, size, inode), checked with stat
 a settings change (tests) or a rewritten file is noticed at once. `devpki` replaces files atomically
 (new inode), so even two writes within one mtime tick are seen.
 
+SIGNATURE_CA_BUNDLE is a path (or a list of paths) to PEM certificates or a certificates-only CMS
+SignedData (.p7b: DER, PEM or base64), told apart by content; `manage.py load_trust_list` writes it
+from the official ETSI TS 119 612 lists (trust_list.py).
+
 Revocation is checked against the CRLs that are present and whose signature verifies with the
-issuer's key; a CA without a usable CRL is not treated as an error (soft-fail), and an expired
-CRL still counts (a listed certificate stays refused).
+issuer's key; an expired CRL still counts (a listed certificate stays refused). SIGNATURE_REVOCATION
+decides about a CA without a current CRL: "soft" accepts (development), "hard" refuses with
+`revocation_unknown` (production). The mode travels in `RevocationLists`, so `revoked()` enforces it.
+`state_token()` changes whenever any of this does: the key for caches of verification results.
 """
 
+import base64
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from asn1crypto import crl, pem
+from asn1crypto import cms, crl, pem
 from django.conf import settings
 
 from .algorithms import signature_is_valid
@@ -60,6 +68,9 @@ class RevocationList:
 @dataclass(frozen=True, slots=True)
 class RevocationLists:
     by_issuer: dict[str, tuple[RevocationList, ...]]
+    mode: str = (
+        "soft"  # revocation_mode() when these were handed out: "hard" refuses CAs without a current CRL
+    )
 
 
 class _StatCache:
@@ -91,9 +102,23 @@ _anchor_cache = _StatCache()
 _crl_cache = _StatCache()
 
 
+_generation = 0  # bumped by caches_clear(): a cleared cache reloads even unchanged files
+
+
 def caches_clear() -> None:
+    global _generation
     _anchor_cache.clear()
     _crl_cache.clear()
+    _generation += 1
+
+
+def state_token() -> tuple:
+    """A hashable value that changes whenever the anchors, the CRLs or the revocation mode change.
+
+    Built from the same stat keys the loaders are cached by, so a result cached under one token was
+    computed from exactly the files (and mode) that token describes.
+    """
+    return (_generation, revocation_mode(), _anchor_key(), _crl_files(os.fspath(settings.SIGNATURE_CRLS)))
 
 
 def _stat(path: str) -> tuple[str, int, int, int] | None:
@@ -107,30 +132,105 @@ def _stat(path: str) -> tuple[str, int, int, int] | None:
 # --- Trust anchors --------------------------------------------------------------------------------
 
 
+def _bundle_paths() -> list[str]:
+    """SIGNATURE_CA_BUNDLE: one path, or a list of paths (each a PEM bundle or a .p7b)."""
+    value = settings.SIGNATURE_CA_BUNDLE
+    if isinstance(value, (list, tuple)):
+        return [os.fspath(item) for item in value]
+    return [os.fspath(value)]  # plain strings: this runs on every verification
+
+
+def _anchor_key() -> StatKey:
+    return tuple(_stat(path) or ("missing:" + path, 0, 0, 0) for path in _bundle_paths())
+
+
 def trust_anchors() -> TrustAnchors:
-    path = os.fspath(settings.SIGNATURE_CA_BUNDLE)  # plain strings: this runs on every verification
-    stat = _stat(path)
-    key: StatKey = (stat,) if stat else (("missing:" + path, 0, 0, 0),)
-    return _anchor_cache.get(key, lambda: _anchors_load(Path(path), exists=stat is not None))
+    key = _anchor_key()
+    return _anchor_cache.get(key, lambda: _anchors_load(key))
 
 
-def _anchors_load(path: Path, *, exists: bool) -> TrustAnchors:
-    if not exists:
-        logger.warning("signature trust bundle %s does not exist: every signature will be refused", path)
-        return TrustAnchors(by_subject={}, ders=frozenset())
+def _anchors_load(key: StatKey) -> TrustAnchors:
     by_subject: dict[str, list[Certificate]] = {}
     ders = set()
-    for der in _pem_blocks(_read(path), {"CERTIFICATE"}, path):
-        try:
-            cert = certificate_load(der)
-        except ValueError as error:
-            logger.error("skipping a malformed certificate in %s: %s", path, error)
+    for stat in key:
+        if stat[0].startswith("missing:"):
+            logger.warning("signature trust bundle %s does not exist", stat[0].removeprefix("missing:"))
             continue
-        if der not in ders:
-            ders.add(der)
-            by_subject.setdefault(cert.subject, []).append(cert)
-    logger.info("loaded %d signature trust anchors from %s", len(ders), path)
+        path = Path(stat[0])
+        for der in bundle_certificates(_read(path), path):
+            try:
+                cert = certificate_load(der)
+            except ValueError as error:
+                logger.error("skipping a malformed certificate in %s: %s", path, error)
+                continue
+            if der not in ders:
+                ders.add(der)
+                by_subject.setdefault(cert.subject, []).append(cert)
+    if not ders:
+        logger.warning("no signature trust anchors loaded: every signature will be refused")
+    logger.info("loaded %d signature trust anchors from %d files", len(ders), len(key))
     return TrustAnchors(by_subject={k: tuple(v) for k, v in by_subject.items()}, ders=frozenset(ders))
+
+
+_PKCS7_PEM_TYPES = {"PKCS7", "CMS", "PKCS #7 SIGNED DATA"}
+_BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+
+
+def bundle_certificates(data: bytes, source: Path | str = "<bundle>") -> list[bytes]:
+    """The DER certificates in a trust bundle, whatever its form (detected by content).
+
+    PEM certificates (one or many), a PEM/DER/base64 certificates-only CMS SignedData (.p7b, as the
+    Central Certification Authority publishes it) or a single DER certificate.
+    """
+    if pem.detect(data):
+        found: list[bytes] = []
+        try:
+            for block_type, _headers, der in pem.unarmor(data, multiple=True):
+                if block_type == "CERTIFICATE":
+                    found.append(der)
+                elif block_type in _PKCS7_PEM_TYPES:
+                    found.extend(_p7b_certificates(der, source))
+        except ValueError as error:
+            logger.error("malformed PEM in %s: %s", source, error)
+        return found
+    stripped = data.strip()
+    if stripped and _BASE64.match(stripped):
+        try:
+            data = base64.b64decode(b"".join(stripped.split()), validate=True)
+        except ValueError:
+            logger.error("%s is neither PEM, DER nor base64", source)
+            return []
+    if not data:
+        return []
+    if _is_signed_data(data):
+        return _p7b_certificates(data, source)
+    return [data]  # a single DER certificate (certificate_load reports it when malformed)
+
+
+def _is_signed_data(der: bytes) -> bool:
+    try:
+        info = cms.ContentInfo.load(der)
+        return info["content_type"].native == "signed_data"
+    except Exception:  # asn1crypto raises assorted types on input that is something else
+        return False
+
+
+def _p7b_certificates(der: bytes, source: Path | str) -> list[bytes]:
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise ValueError(f"content type {info['content_type'].native}")
+        if len(info["content"]["signer_infos"]):
+            # A bundle is a container of certificates; signatures in it are not checked, so say so.
+            logger.warning("%s: the signatures in the CMS bundle are ignored", source)
+        return [
+            choice.chosen.dump()
+            for choice in info["content"]["certificates"] or ()
+            if choice.name == "certificate"
+        ]
+    except Exception as error:  # asn1crypto raises assorted types on malformed input
+        logger.error("malformed CMS certificate bundle in %s: %r", source, error)
+        return []
 
 
 def _read(path: Path) -> bytes:
@@ -158,8 +258,11 @@ def _pem_blocks(data: bytes, types: set[str], source: Path) -> Iterator[bytes]:
 
 
 def revocation_lists() -> RevocationLists:
+    """The loaded CRLs, carrying the revocation mode `revoked()` enforces."""
     key: StatKey = _crl_files(os.fspath(settings.SIGNATURE_CRLS))
-    return _crl_cache.get(key, lambda: _crls_load([Path(stat[0]) for stat in key]))
+    loaded = _crl_cache.get(key, lambda: _crls_load([Path(stat[0]) for stat in key]))
+    mode = revocation_mode()
+    return loaded if loaded.mode == mode else RevocationLists(by_issuer=loaded.by_issuer, mode=mode)
 
 
 def _crl_files(path: str) -> StatKey:
@@ -220,20 +323,50 @@ def _crl_parse(der: bytes) -> RevocationList:
     )
 
 
-def revoked(cert: Certificate, issuer: Certificate, lists: RevocationLists) -> bool:
-    """Whether a CRL signed by `issuer` lists `cert`. CRLs that do not verify are ignored."""
-    for revocation_list in lists.by_issuer.get(cert.issuer, ()):
+def revoked(
+    cert: Certificate, issuer: Certificate, lists: RevocationLists, now: datetime | None = None
+) -> bool:
+    """Whether a CRL signed by `issuer` lists `cert`. CRLs that do not verify are ignored.
+
+    In hard mode (`lists.mode`), SignatureError "revocation_unknown" when `issuer` has no current
+    CRL: the status of `cert` cannot be known, so it is not assumed good.
+    """
+    usable = _crls_of(issuer, lists, cert.issuer)
+    if any(cert.serial in revocation_list.revoked for revocation_list in usable):
+        return True  # listed is listed, even in an expired CRL
+    if lists.mode == "hard" and not any(crl_current(revocation_list, now) for revocation_list in usable):
+        raise SignatureError("revocation_unknown", f"no current CRL of {issuer.subject_text}")
+    return False
+
+
+def crl_required_for(issuer: Certificate, lists: RevocationLists, now: datetime | None = None) -> bool:
+    """Whether a chain through `issuer` must be refused for want of a current CRL (hard mode only)."""
+    if lists.mode != "hard":
+        return False
+    return not any(crl_current(item, now) for item in _crls_of(issuer, lists, issuer.subject))
+
+
+def crl_current(revocation_list: RevocationList, now: datetime | None = None) -> bool:
+    """thisUpdate <= now < nextUpdate; a CRL without nextUpdate is never current (RFC 5280 requires it)."""
+    now = now or datetime.now(UTC)
+    if revocation_list.next_update is None:
+        return False
+    return revocation_list.this_update <= now < revocation_list.next_update
+
+
+def _crls_of(issuer: Certificate, lists: RevocationLists, issuer_name: str) -> list[RevocationList]:
+    """The CRLs named after `issuer_name` whose key identifier and signature match `issuer`."""
+    found = []
+    for revocation_list in lists.by_issuer.get(issuer_name, ()):
         if (
             revocation_list.authority_key_id is not None
             and issuer.subject_key_id is not None
             and revocation_list.authority_key_id != issuer.subject_key_id
         ):
             continue
-        if not crl_signed_by(revocation_list, issuer):
-            continue
-        if cert.serial in revocation_list.revoked:
-            return True
-    return False
+        if crl_signed_by(revocation_list, issuer):
+            found.append(revocation_list)
+    return found
 
 
 def crl_signed_by(revocation_list: RevocationList, issuer: Certificate) -> bool:
@@ -260,3 +393,17 @@ def _crl_signature_valid(revocation_list: RevocationList, key_algorithm: str, sp
     if not valid:
         logger.warning("ignoring a CRL of %s whose signature does not verify", revocation_list.issuer_text)
     return valid
+
+
+# --- Revocation policy ----------------------------------------------------------------------------
+
+REVOCATION_MODES = ("soft", "hard")
+
+
+def revocation_mode() -> str:
+    """ "soft" (a CA without a current CRL is accepted) or "hard" (such a chain is refused)."""
+    mode = str(getattr(settings, "SIGNATURE_REVOCATION", "soft")).strip().lower()
+    if mode not in REVOCATION_MODES:
+        logger.error("unknown SIGNATURE_REVOCATION %r: using hard-fail", mode)
+        return "hard"
+    return mode
