@@ -497,6 +497,16 @@ class DevPki:
         _write(stem.with_name(f"{name}.p12"), p12, private=True)
         return credential
 
+    def key6_write(self, name: str, *, password: str = DEFAULT_PASSWORD) -> Path:
+        """Write NAME's DSTU key as NAME.dat, a password-protected Key-6.dat that jkurwa (the browser
+        signing page) opens; on demand, since deriving its key costs a few seconds in Python."""
+        key = self.credential(name).private_key
+        if not dstu.is_dstu(key):
+            raise DevPkiError(f"{name} has no DSTU 4145 key")
+        path = self._person(name).with_name(f"{name}.dat")
+        _write(path, dstu.key6_build(key, password), private=True)
+        return path
+
     def credential(self, name: str) -> Credential:
         """NAME's certificate and key, with the CA certificates above it."""
         person = self._credential_load(self._person(name))

@@ -273,3 +273,161 @@ def key_load(data: bytes) -> dstu4145.PrivateKey:
     _type, _headers, encoded = asn1_pem.unarmor(data)
     fields = _PrivateKeyFile.load(encoded, strict=True)
     return dstu4145.PrivateKey(dstu4145.CURVES_BY_OID[fields["curve"].dotted], fields["d"].native)
+
+
+# --- Key-6.dat: the PBES2 key container of Ukrainian key media, which jkurwa opens in the browser ---
+# PBES2 { PBKDF2 (HMAC GOST 34.311, 32-byte salt, 10000 rounds), GOST 28147 CFB with the DSTU S-box }
+# around DstuPrivkey { 0, { dstu4145le, { curve OID, S-box } }, OCTET STRING d (little-endian) }.
+
+OID_PBES2 = "1.2.840.113549.1.5.13"
+OID_PBKDF2 = "1.2.840.113549.1.5.12"
+OID_GOST34311_HMAC = "1.2.804.2.1.1.1.1.1.2"
+OID_GOST28147_CFB = "1.2.804.2.1.1.1.1.1.1.3"
+KEY6_ROUNDS = 10000
+
+
+class _Gost28147Params(core.Sequence):
+    _fields = [("iv", core.OctetString), ("dke", core.OctetString)]
+
+
+class _HmacAlgorithm(core.Sequence):
+    _fields = [("algorithm", core.ObjectIdentifier), ("parameters", core.Null)]
+
+
+class _Pbkdf2Params(core.Sequence):
+    _fields = [("salt", core.OctetString), ("rounds", core.Integer), ("prf", _HmacAlgorithm)]
+
+
+class _Pbkdf2(core.Sequence):
+    _fields = [("algorithm", core.ObjectIdentifier), ("parameters", _Pbkdf2Params)]
+
+
+class _CipherAlgorithm(core.Sequence):
+    _fields = [("algorithm", core.ObjectIdentifier), ("parameters", _Gost28147Params)]
+
+
+class _Pbes2Params(core.Sequence):
+    _fields = [("kdf", _Pbkdf2), ("cipher", _CipherAlgorithm)]
+
+
+class _Pbes2Algorithm(core.Sequence):
+    _fields = [("algorithm", core.ObjectIdentifier), ("parameters", _Pbes2Params)]
+
+
+class _Key6(core.Sequence):
+    _fields = [("algorithm", _Pbes2Algorithm), ("encrypted", core.OctetString)]
+
+
+class _CurveAndSbox(core.Sequence):
+    _fields = [("curve", core.ObjectIdentifier), ("sbox", core.OctetString)]
+
+
+class _DstuKeyAlgorithm(core.Sequence):
+    _fields = [("algorithm", core.ObjectIdentifier), ("parameters", _CurveAndSbox)]
+
+
+class _DstuPrivkey(core.Sequence):
+    _fields = [("version", core.Integer), ("algorithm", _DstuKeyAlgorithm), ("d", core.OctetString)]
+
+
+def key6_kdf(password: bytes, salt: bytes, rounds: int = KEY6_ROUNDS) -> bytes:
+    """PBKDF2 with HMAC GOST 34.311 for one 32-byte block, as gost89's `pbkdf` computes it."""
+    from .gost34311 import Gost34311
+
+    if len(password) > 32:
+        raise ValueError("Key-6.dat passwords are at most 32 bytes")
+    inner = Gost34311(bytes(b ^ 0x36 for b in password.ljust(32, b"\0")))
+    outer = Gost34311(bytes(b ^ 0x5C for b in password.ljust(32, b"\0")))
+
+    def hmac(message: bytes) -> bytes:
+        first = inner.copy()
+        first.update(message)
+        second = outer.copy()
+        second.update(first.digest())
+        return second.digest()
+
+    block = hmac(salt + b"\0\0\0\1")
+    key = int.from_bytes(block, "big")
+    for _ in range(rounds - 1):
+        block = hmac(block)
+        key ^= int.from_bytes(block, "big")
+    return key.to_bytes(32, "big")
+
+
+def _gost28147_cfb(key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+    from .gost34311 import DSTU_SBOX, _encrypt, _round_tables
+
+    tables = _round_tables(DSTU_SBOX)
+    words = tuple(int.from_bytes(key[i : i + 4], "little") for i in range(0, 32, 4))
+    register, out = iv, bytearray()
+    for offset in range(0, len(data), 8):
+        chunk = data[offset : offset + 8]
+        gamma = _encrypt(int.from_bytes(register, "little"), words, tables).to_bytes(8, "little")
+        produced = bytes(a ^ b for a, b in zip(chunk, gamma[: len(chunk)], strict=True))
+        out += produced
+        register = (chunk if decrypt else produced).ljust(8, b"\0")
+    return bytes(out)
+
+
+def key6_build(
+    key: dstu4145.PrivateKey, password: str, *, iv: bytes | None = None, salt: bytes | None = None
+) -> bytes:
+    """The key in a password-protected Key-6.dat (iv and salt are random unless a test fixes them)."""
+    import secrets
+
+    from .gost34311 import DSTU_SBOX_PACKED
+
+    iv = secrets.token_bytes(8) if iv is None else iv
+    salt = secrets.token_bytes(32) if salt is None else salt
+    size = (key.curve.m + 7) // 8
+    inner = _DstuPrivkey(
+        {
+            "version": 0,
+            "algorithm": {
+                "algorithm": OID_DSTU4145,
+                "parameters": {"curve": key.curve.oid, "sbox": DSTU_SBOX_PACKED},
+            },
+            "d": key.d.to_bytes(size, "little"),
+        }
+    ).dump()
+    secret = key6_kdf(password.encode(), salt)
+    return key6_wrap(inner, secret, iv=iv, salt=salt)
+
+
+def key6_wrap(inner: bytes, secret: bytes, *, iv: bytes, salt: bytes) -> bytes:
+    from .gost34311 import DSTU_SBOX_PACKED
+
+    algorithm = {
+        "algorithm": OID_PBES2,
+        "parameters": {
+            "kdf": {
+                "algorithm": OID_PBKDF2,
+                "parameters": {
+                    "salt": salt,
+                    "rounds": KEY6_ROUNDS,
+                    "prf": {"algorithm": OID_GOST34311_HMAC, "parameters": None},
+                },
+            },
+            "cipher": {"algorithm": OID_GOST28147_CFB, "parameters": {"iv": iv, "dke": DSTU_SBOX_PACKED}},
+        },
+    }
+    encrypted = _gost28147_cfb(secret, iv, inner, decrypt=False)
+    return _Key6({"algorithm": algorithm, "encrypted": encrypted}).dump()
+
+
+def key6_decrypt(data: bytes, password: str) -> bytes:
+    """The DER inside a Key-6.dat (the DstuPrivkey); raises ValueError for another container."""
+    store = _Key6.load(data, strict=True)
+    params = store["algorithm"]["parameters"]
+    if store["algorithm"]["algorithm"].dotted != OID_PBES2:
+        raise ValueError("not a PBES2 container")
+    kdf = params["kdf"]["parameters"]
+    secret = key6_kdf(password.encode(), kdf["salt"].native, kdf["rounds"].native)
+    iv = params["cipher"]["parameters"]["iv"].native
+    return _gost28147_cfb(secret, iv, store["encrypted"].native, decrypt=True)
+
+
+def key6_load(data: bytes, password: str) -> dstu4145.PrivateKey:
+    inner = _DstuPrivkey.load(key6_decrypt(data, password))
+    curve = dstu4145.CURVES_BY_OID[inner["algorithm"]["parameters"]["curve"].dotted]
+    return dstu4145.PrivateKey(curve, int.from_bytes(inner["d"].native, "little"))

@@ -14,6 +14,12 @@
 // must sign, a key whose certificate names someone else is refused before anything is signed, by the
 // rules the portal applies on submission (registry.services.registration._signer_reasons): the RNOKPP,
 // the organisation's EDRPOU when both have one, and the names.
+//
+// Ukrainian DSTU 4145 key files (Key-6.dat, .jks, or a .pfx/.p12 that PKI.js cannot open) are signed
+// with window.EhealthDstu (static/vendor/jkurwa/ehealth-dstu.js, jkurwa; loaded on first use from beside
+// ehealth-sign.js unless the page already has it). Their certificate usually comes in a separate file:
+// the key input then takes several files, and .cer/.crt/.pem ones are read as the certificate. Their
+// signer check runs in the portal on submission.
 (function () {
   "use strict";
 
@@ -26,6 +32,61 @@
     no_certificate: "msgNotPkcs12",
     no_webcrypto: "msgNoWebcrypto",
   };
+
+  var DSTU_KEY_FILE = /\.(dat|jks|zs2|pk8|key)$/i;
+  var CERTIFICATE_FILE = /\.(cer|crt|pem|der)$/i;
+
+  // The DSTU bundle, from the page or from beside ehealth-sign.js (same origin, so the CSP allows it).
+  function dstuBundle() {
+    if (window.EhealthDstu) return Promise.resolve(window.EhealthDstu);
+    var own = document.querySelector('script[src*="vendor/pkijs/ehealth-sign"]');
+    if (!own) return Promise.reject(new Error("DSTU signing is not available on this page"));
+    var src = own
+      .getAttribute("src")
+      .replace("vendor/pkijs/ehealth-sign", "vendor/jkurwa/ehealth-dstu")
+      .replace(/\.[0-9a-f]{12}\.js/, ".js"); // a hashed name belongs to the other file
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = function () {
+        resolve(window.EhealthDstu);
+      };
+      script.onerror = function () {
+        reject(new Error("DSTU signing could not be loaded"));
+      };
+      document.head.appendChild(script);
+    });
+  }
+
+  function isJks(bytes) {
+    return bytes.length > 4 && bytes[0] === 0xfe && bytes[1] === 0xed && bytes[2] === 0xfe && bytes[3] === 0xed;
+  }
+
+  // Splits the chosen files into the key file and an optional certificate file.
+  async function chosenFiles(files) {
+    var key = null;
+    var certificate = null;
+    for (var i = 0; i < files.length; i += 1) {
+      if (CERTIFICATE_FILE.test(files[i].name) && files.length > 1) certificate = files[i];
+      else if (!key) key = files[i];
+    }
+    return {
+      key: key,
+      keyBytes: key ? new Uint8Array(await key.arrayBuffer()) : null,
+      certificate: certificate ? new Uint8Array(await certificate.arrayBuffer()) : null,
+    };
+  }
+
+  async function signDstu(chosen, password, content) {
+    var dstu = await dstuBundle();
+    return dstu.signWithKeyFile({
+      key: chosen.keyBytes,
+      password: password,
+      certificate: chosen.certificate,
+      content: content,
+      detached: false,
+    });
+  }
 
   // registry.edr_parsing.name_key: upper case, one apostrophe, one hyphen, single spaces.
   var NAME_VARIANTS = [
@@ -103,6 +164,7 @@
     var uploadInput = document.getElementById(data.uploadInput);
     if (!window.EhealthSign || !signatureInput) return;
     box.hidden = false;
+    fileInput.multiple = true; // a DSTU key file and its certificate file
 
     function show(text, state) {
       status.textContent = text;
@@ -128,13 +190,26 @@
       signatureInput.value = "";
       show(data.msgSigning, "busy");
       try {
-        var der = await window.EhealthSign.signWithPkcs12({
-          p12: new Uint8Array(await file.arrayBuffer()),
-          password: passwordInput.value,
-          content: decodeBase64(data.document),
-          detached: false,
-          checkSigner: data.expectedDrfo || data.expectedEdrpou ? checkSigner : null,
-        });
+        var chosen = await chosenFiles(fileInput.files);
+        var content = decodeBase64(data.document);
+        var der;
+        if (DSTU_KEY_FILE.test(chosen.key.name) || isJks(chosen.keyBytes)) {
+          der = await signDstu(chosen, passwordInput.value, content);
+        } else {
+          try {
+            der = await window.EhealthSign.signWithPkcs12({
+              p12: chosen.keyBytes,
+              password: passwordInput.value,
+              content: content,
+              detached: false,
+              checkSigner: data.expectedDrfo || data.expectedEdrpou ? checkSigner : null,
+            });
+          } catch (pkcs12Error) {
+            // A PKCS#12 holding a DSTU key: PKI.js cannot use it, jkurwa can.
+            if (!pkcs12Error || pkcs12Error.code !== "unsupported_key") throw pkcs12Error;
+            der = await signDstu(chosen, passwordInput.value, content);
+          }
+        }
         signatureInput.value = window.EhealthSign.base64(der);
         passwordInput.value = "";
         if (uploadInput) uploadInput.value = ""; // one signature only
