@@ -13,20 +13,10 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from ehealth_portal import encryption
-from ehealth_portal.history import history_user
+from ehealth_portal.history import recorded_history
 from registry.models import Division, Employee, LegalEntity
-
-
-def _history(verbose_name, verbose_name_plural, *, excluded=()) -> HistoricalRecords:
-    return HistoricalRecords(
-        get_user=history_user,
-        excluded_fields=["updated_at", *excluded],
-        verbose_name=verbose_name,
-        verbose_name_plural=verbose_name_plural,
-    )
 
 
 class Person(models.Model):
@@ -79,7 +69,7 @@ class Person(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
-    history = _history(_("patient version"), _("patient versions"), excluded=["secret_encrypted"])
+    history = recorded_history(_("patient version"), _("patient versions"), excluded=["secret_encrypted"])
 
     class Meta:
         verbose_name = _("patient")
@@ -268,7 +258,7 @@ class DeclarationRequest(models.Model):
         related_name="+",
         verbose_name=_("updated by"),
     )
-    history = _history(
+    history = recorded_history(
         _("declaration request version"),
         _("declaration request versions"),
         excluded=["data", "printout_content", "signed_envelope", "signed_content"],
@@ -394,7 +384,7 @@ class Declaration(models.Model):
         related_name="+",
         verbose_name=_("updated by"),
     )
-    history = _history(_("declaration version"), _("declaration versions"))
+    history = recorded_history(_("declaration version"), _("declaration versions"))
 
     class Meta:
         verbose_name = _("declaration")

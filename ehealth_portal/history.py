@@ -58,3 +58,15 @@ def update_recorded(queryset, *, reason: str = "", **changes) -> int:
             default_change_reason=reason or None,
         )
     return len(rows)
+
+
+def recorded_history(verbose_name, verbose_name_plural, *, excluded=()):
+    """Every change of the row kept with who made it and when (django-simple-history), for operators."""
+    from simple_history.models import HistoricalRecords
+
+    return HistoricalRecords(
+        get_user=history_user,
+        excluded_fields=["updated_at", *excluded],
+        verbose_name=verbose_name,
+        verbose_name_plural=verbose_name_plural,
+    )

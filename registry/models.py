@@ -9,10 +9,9 @@ from django.db import models
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from ehealth_portal.caching import DataVersion, VersionedModel
-from ehealth_portal.history import history_user
+from ehealth_portal.history import recorded_history
 
 # Versions of what is cached from these tables (ehealth_portal.caching): every write replaces them.
 REFERENCE_DATA = DataVersion("reference-data")  # dictionaries and global parameters
@@ -195,16 +194,6 @@ class EdrRecord(models.Model):
 # --- Facilities and people --------------------------------------------------------------------------
 
 
-def _history(verbose_name, verbose_name_plural, *, excluded=()) -> HistoricalRecords:
-    """Every change of the row kept with who made it and when (django-simple-history), for operators."""
-    return HistoricalRecords(
-        get_user=history_user,
-        excluded_fields=["updated_at", *excluded],
-        verbose_name=verbose_name,
-        verbose_name_plural=verbose_name_plural,
-    )
-
-
 class LegalEntity(VersionedModel):
     """A medical facility (legal entity or sole proprietor) registered by its head."""
 
@@ -251,7 +240,7 @@ class LegalEntity(VersionedModel):
         related_name="+",
         verbose_name=_("last changed by"),
     )
-    history = _history(_("facility version"), _("facility versions"))
+    history = recorded_history(_("facility version"), _("facility versions"))
 
     class Meta:
         verbose_name = _("medical facility")
@@ -304,7 +293,7 @@ class Division(VersionedModel):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = _history(_("division version"), _("division versions"))
+    history = recorded_history(_("division version"), _("division versions"))
 
     class Meta:
         verbose_name = _("division")
@@ -342,7 +331,7 @@ class Party(models.Model):
     phones = models.JSONField(_("phones"), default=list)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = _history(_("person version"), _("person versions"))
+    history = recorded_history(_("person version"), _("person versions"))
 
     class Meta:
         verbose_name = _("person")
@@ -398,7 +387,7 @@ class Employee(VersionedModel):
     accepts_new_patients = models.BooleanField(_("accepts new patients"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = _history(_("employee version"), _("employee versions"))
+    history = recorded_history(_("employee version"), _("employee versions"))
 
     class Meta:
         verbose_name = _("employee")
@@ -471,7 +460,7 @@ class EmployeeRequest(models.Model):
         verbose_name=_("created by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    history = _history(
+    history = recorded_history(
         _("employee request version"),
         _("employee request versions"),
         excluded=["token_hash", "signed_envelope", "signed_content"],  # a secret's hash; evidence kept once
